@@ -1,0 +1,101 @@
+package i18n
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+var monthNames = map[string][12]string{
+	"nl": {"januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"},
+	"fr": {"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"},
+	"de": {"Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"},
+	"en": {"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"},
+}
+
+var dayNames = map[string][7]string{
+	"nl": {"zondag", "maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag"},
+	"fr": {"dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"},
+	"de": {"Sonntag", "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag"},
+	"en": {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"},
+}
+
+// Date formats t as a calendar date in Brussels time the way locale writes it:
+// "28 november 2026", "28 novembre 2026", "28. November 2026", "28 November 2026".
+func (c *Catalog) Date(locale string, t time.Time) string {
+	t = t.In(c.tz)
+	m := monthNames[norm(locale)][t.Month()-1]
+	if norm(locale) == "de" {
+		return fmt.Sprintf("%d. %s %d", t.Day(), m, t.Year())
+	}
+	return fmt.Sprintf("%d %s %d", t.Day(), m, t.Year())
+}
+
+// DateTime formats t to the minute in Brussels time with the weekday and the
+// zone abbreviation: "zaterdag 28 november 2026 om 14:05 CET",
+// "samedi 28 novembre 2026 à 14:05 CET", "Samstag, 28. November 2026, 14:05 CET",
+// "Saturday 28 November 2026, 14:05 CET".
+func (c *Catalog) DateTime(locale string, t time.Time) string {
+	l := norm(locale)
+	t = t.In(c.tz)
+	day := dayNames[l][t.Weekday()]
+	zone, _ := t.Zone()
+	hm := t.Format("15:04")
+	switch l {
+	case "nl":
+		return fmt.Sprintf("%s %s om %s %s", day, c.Date(l, t), hm, zone)
+	case "fr":
+		return fmt.Sprintf("%s %s à %s %s", day, c.Date(l, t), hm, zone)
+	case "de":
+		return fmt.Sprintf("%s, %s, %s %s", day, c.Date(l, t), hm, zone)
+	default:
+		return fmt.Sprintf("%s %s, %s %s", day, c.Date(l, t), hm, zone)
+	}
+}
+
+// Short formats t as "28-11-2026 14:05:09" style numeric date and time to the
+// second in Brussels time, for tables and logs.
+func (c *Catalog) Short(locale string, t time.Time) string {
+	t = t.In(c.tz)
+	switch norm(locale) {
+	case "de":
+		return t.Format("02.01.2006 15:04:05")
+	case "fr", "nl":
+		return t.Format("02/01/2006 15:04:05")
+	default:
+		return t.Format("2 Jan 2006 15:04:05")
+	}
+}
+
+// Number formats n with the locale's thousands separator.
+func Number(locale string, n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	sep := ","
+	switch norm(locale) {
+	case "nl", "de":
+		sep = "."
+	case "fr":
+		sep = "\u202f" // narrow no-break space
+	}
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteString(sep)
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+func norm(l string) string {
+	if Supported(l) {
+		return l
+	}
+	return Default
+}

@@ -1,0 +1,4 @@
+package identity
+
+// OIDC is single sign-on through an OpenID Connect provider.
+type OIDC struct{}
