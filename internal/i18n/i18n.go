@@ -7,6 +7,8 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
+	"path"
 	"sort"
 	"strings"
 	"time"
@@ -32,20 +34,39 @@ type Catalog struct {
 	tz   *time.Location
 }
 
-// Load reads the embedded catalogs. Every key must exist in every locale;
-// a missing translation is a build error, not a runtime surprise.
+// Load reads the embedded catalogs: files named AREA.LOCALE.json (one area
+// per capability, so that each capability owns its messages). Every key must
+// exist in every locale and be defined once; a missing translation is a
+// start-up error, not a runtime surprise.
 func Load() (*Catalog, error) {
 	c := &Catalog{msgs: map[string]map[string]string{}}
 	for _, l := range Locales {
-		b, err := catalogFS.ReadFile("catalog/" + l + ".json")
+		c.msgs[l] = map[string]string{}
+	}
+	files, err := fs.Glob(catalogFS, "catalog/*.json")
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		base := strings.TrimSuffix(path.Base(f), ".json")
+		_, l, ok := strings.Cut(base, ".")
+		if !ok || !Supported(l) {
+			return nil, fmt.Errorf("i18n: %s: name must be AREA.LOCALE.json with a locale of %v", f, Locales)
+		}
+		b, err := catalogFS.ReadFile(f)
 		if err != nil {
-			return nil, fmt.Errorf("i18n: %s: %w", l, err)
+			return nil, err
 		}
 		m := map[string]string{}
 		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("i18n: %s: %w", l, err)
+			return nil, fmt.Errorf("i18n: %s: %w", f, err)
 		}
-		c.msgs[l] = m
+		for k, v := range m {
+			if _, dup := c.msgs[l][k]; dup {
+				return nil, fmt.Errorf("i18n: %s: key %q defined twice", f, k)
+			}
+			c.msgs[l][k] = v
+		}
 	}
 	if missing := c.Missing(); len(missing) > 0 {
 		return nil, fmt.Errorf("i18n: untranslated keys: %s", strings.Join(missing, ", "))
