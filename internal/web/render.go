@@ -133,7 +133,8 @@ func (rd *renderer) funcs(l string) template.FuncMap {
 			}
 			return false
 		},
-		"add":     func(a, b int) int { return a + b },
+		"add":     func(a, b int) int { return max(a+b, 0) },
+		"mul":     func(a, b int) int { return a * b },
 		"locales": func() []string { return i18n.Locales },
 		"endonym": func(l string) string { return i18n.Endonyms[l] },
 		// field describes an input for the "input" partial: page, name,

@@ -1,0 +1,158 @@
+// Package app is the composition root: it turns a Config into an open
+// database, the capability services, the HTTP server and the job queue, and
+// runs them until the context ends.
+package app
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/belfry-cert/belfry/internal/identity"
+	"github.com/belfry-cert/belfry/internal/notify"
+)
+
+// Config is every setting of a Belfry instance. Each has a flag and a
+// BELFRY_* environment variable; the flag wins.
+type Config struct {
+	Addr        string
+	DataDir     string
+	DB          string
+	TLSCert     string
+	TLSKey      string
+	PublicURL   string
+	LogFormat   string
+	LogLevel    string
+	Authority   string
+	CERTPhone   string
+	AdminEmail  string
+	Workers     bool
+	TrustProxy  bool
+	SQLiteSync  string
+	IdleTimeout time.Duration
+	SMTP        notify.SMTPConfig
+	OIDC        identity.OIDCConfig
+}
+
+// env returns BELFRY_<name> or def.
+func env(name, def string) string {
+	if v, ok := os.LookupEnv("BELFRY_" + name); ok {
+		return v
+	}
+	return def
+}
+
+func envBool(name string, def bool) bool {
+	if v, ok := os.LookupEnv("BELFRY_" + name); ok {
+		b, err := strconv.ParseBool(v)
+		if err == nil {
+			return b
+		}
+	}
+	return def
+}
+
+// Flags registers the settings on fs with their environment defaults.
+func (c *Config) Flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Addr, "addr", env("ADDR", "127.0.0.1:8080"), "listen `address` (host:port) [BELFRY_ADDR]")
+	fs.StringVar(&c.DataDir, "data", env("DATA", "belfry-data"), "data `directory` for the embedded SQLite database [BELFRY_DATA]")
+	fs.StringVar(&c.DB, "db", env("DB", ""), "PostgreSQL `URL` (postgres://…); empty uses SQLite in the data directory [BELFRY_DB]")
+	fs.StringVar(&c.TLSCert, "tls-cert", env("TLS_CERT", ""), "TLS certificate `file` (PEM); serve HTTPS [BELFRY_TLS_CERT]")
+	fs.StringVar(&c.TLSKey, "tls-key", env("TLS_KEY", ""), "TLS private key `file` (PEM) [BELFRY_TLS_KEY]")
+	fs.StringVar(&c.PublicURL, "public-url", env("PUBLIC_URL", ""), "the `URL` people use to reach Belfry, for links in e-mails [BELFRY_PUBLIC_URL]")
+	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", "text"), "log `format`: text or json [BELFRY_LOG_FORMAT]")
+	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", "info"), "log `level`: debug, info, warn, error [BELFRY_LOG_LEVEL]")
+	fs.StringVar(&c.Authority, "authority", env("AUTHORITY", "CCB"), "the authority's short `name` [BELFRY_AUTHORITY]")
+	fs.StringVar(&c.CERTPhone, "cert-phone", env("CERT_PHONE", "+32 2 501 05 60"), "the 24/7 CERT `phone` number shown on every page [BELFRY_CERT_PHONE]")
+	fs.StringVar(&c.AdminEmail, "admin-email", env("ADMIN_EMAIL", "admin@belfry.local"), "e-mail `address` of the first administrator [BELFRY_ADMIN_EMAIL]")
+	fs.BoolVar(&c.Workers, "workers", envBool("WORKERS", true), "run background jobs on this instance [BELFRY_WORKERS]")
+	fs.BoolVar(&c.TrustProxy, "trust-proxy", envBool("TRUST_PROXY", false), "take the client address from X-Forwarded-For (behind a proxy only) [BELFRY_TRUST_PROXY]")
+	fs.StringVar(&c.SQLiteSync, "sqlite-sync", env("SQLITE_SYNC", "full"), "SQLite synchronous `mode`: full (survives power loss) or normal [BELFRY_SQLITE_SYNC]")
+	fs.DurationVar(&c.IdleTimeout, "session-idle", envDuration("SESSION_IDLE", 60*time.Minute), "sign out after this idle `duration` [BELFRY_SESSION_IDLE]")
+	fs.StringVar(&c.SMTP.Host, "smtp-host", env("SMTP_HOST", ""), "SMTP server `host`; empty disables e-mail [BELFRY_SMTP_HOST]")
+	fs.IntVar(&c.SMTP.Port, "smtp-port", envInt("SMTP_PORT", 587), "SMTP `port` [BELFRY_SMTP_PORT]")
+	fs.StringVar(&c.SMTP.Username, "smtp-user", env("SMTP_USER", ""), "SMTP `user` name [BELFRY_SMTP_USER]")
+	fs.StringVar(&c.SMTP.Password, "smtp-password", env("SMTP_PASSWORD", ""), "SMTP `password` (prefer the environment variable) [BELFRY_SMTP_PASSWORD]")
+	fs.StringVar(&c.SMTP.From, "smtp-from", env("SMTP_FROM", ""), "sender `address` of e-mails [BELFRY_SMTP_FROM]")
+	fs.StringVar(&c.SMTP.TLS, "smtp-tls", env("SMTP_TLS", "starttls"), "SMTP transport `security`: starttls, tls or none [BELFRY_SMTP_TLS]")
+	fs.StringVar(&c.OIDC.Issuer, "oidc-issuer", env("OIDC_ISSUER", ""), "OpenID Connect issuer `URL`; empty disables single sign-on [BELFRY_OIDC_ISSUER]")
+	fs.StringVar(&c.OIDC.ClientID, "oidc-client-id", env("OIDC_CLIENT_ID", ""), "OpenID Connect client `id` [BELFRY_OIDC_CLIENT_ID]")
+	fs.StringVar(&c.OIDC.ClientSecret, "oidc-client-secret", env("OIDC_CLIENT_SECRET", ""), "OpenID Connect client `secret` (prefer the environment variable) [BELFRY_OIDC_CLIENT_SECRET]")
+	fs.StringVar(&c.OIDC.RedirectURL, "oidc-redirect-url", env("OIDC_REDIRECT_URL", ""), "OpenID Connect redirect `URL` registered at the provider [BELFRY_OIDC_REDIRECT_URL]")
+	fs.StringVar(&c.OIDC.Name, "oidc-name", env("OIDC_NAME", "single sign-on"), "`name` of the provider on the sign-in button [BELFRY_OIDC_NAME]")
+	fs.BoolVar(&c.OIDC.LinkByEmail, "oidc-link-email", envBool("OIDC_LINK_EMAIL", true), "link a first SSO sign-in to the user with the same verified e-mail [BELFRY_OIDC_LINK_EMAIL]")
+}
+
+func envInt(name string, def int) int {
+	if v, ok := os.LookupEnv("BELFRY_" + name); ok {
+		if n, err := strconv.Atoi(v); err == nil {
+			return n
+		}
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if v, ok := os.LookupEnv("BELFRY_" + name); ok {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+	}
+	return def
+}
+
+// Validate checks the settings once, at start-up, naming the one at fault.
+func (c *Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("--addr %q: want host:port", c.Addr))
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("--tls-cert and --tls-key go together"))
+	}
+	if c.DB != "" && !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") {
+		errs = append(errs, errors.New("--db must be a postgres:// URL"))
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("--public-url %q: want an http(s) URL", c.PublicURL))
+		}
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("--log-format %q: want text or json", c.LogFormat))
+	}
+	if c.IdleTimeout < time.Minute {
+		errs = append(errs, errors.New("--session-idle must be at least 1m"))
+	}
+	if c.SMTP.Host != "" {
+		if err := c.SMTP.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Secure reports whether browsers reach Belfry over HTTPS.
+func (c *Config) Secure() bool {
+	return c.TLSCert != "" || strings.HasPrefix(c.PublicURL, "https://")
+}
+
+// Redacted returns the settings with secrets hidden, for `belfry config`.
+func (c Config) Redacted() Config {
+	if c.SMTP.Password != "" {
+		c.SMTP.Password = "(redacted)"
+	}
+	if c.OIDC.ClientSecret != "" {
+		c.OIDC.ClientSecret = "(redacted)"
+	}
+	if u, err := url.Parse(c.DB); err == nil && c.DB != "" {
+		c.DB = u.Redacted()
+	}
+	return c
+}

@@ -1,0 +1,49 @@
+package app_test
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/belfry-cert/belfry/internal/dbtest"
+	"github.com/belfry-cert/belfry/internal/store"
+	"github.com/belfry-cert/belfry/internal/webtest"
+)
+
+// TestTenantIsolation walks every route as an administrator of organisation
+// B against organisation A's objects, on both databases.
+func TestTenantIsolation(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, db *store.DB) {
+		e := webtest.New(t, db, false)
+		a := e.Org(t, "Victim Water Works", "entity")
+		aAdmin := e.User(t, a.ID, "victim.admin@victim.example", "org_admin")
+		aMember := e.User(t, a.ID, "victim.member@victim.example", "member")
+		aToken := e.Token(t, aMember, "read")
+		_ = aToken
+		b := e.Org(t, "Intruder Logistics", "entity")
+		bAdmin := e.User(t, b.ID, "intruder@intruder.example", "org_admin")
+
+		// The token of A's member, as a row id the intruder might guess.
+		var aTokenID int64
+		if err := db.QueryRow(t.Context(), `SELECT id FROM api_tokens WHERE user_id = ?`, aMember.ID).Scan(&aTokenID); err != nil {
+			t.Fatal(err)
+		}
+		browser := e.Login(t, bAdmin.Email, webtest.Password(bAdmin.Email))
+		api := e.API(t, e.Token(t, bAdmin, "read", "write"))
+		webtest.Isolate(t, e, browser, api, webtest.Fixture{
+			OrgID: a.ID,
+			Params: func(pattern string) map[string]string {
+				switch {
+				case strings.Contains(pattern, "/tokens/{id}"):
+					return map[string]string{"id": strconv.FormatInt(aTokenID, 10)}
+				case strings.Contains(pattern, "/users/{id}"):
+					return map[string]string{"id": strconv.FormatInt(aAdmin.ID, 10)}
+				case strings.Contains(pattern, "/organisations/{id}"):
+					return map[string]string{"id": strconv.FormatInt(a.ID, 10)}
+				}
+				return nil
+			},
+			Markers: []string{"Victim Water Works", "victim.admin@victim.example", "victim.member@victim.example"},
+		})
+	})
+}
