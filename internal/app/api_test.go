@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/belfry-cert/belfry/internal/dbtest"
+	"github.com/belfry-cert/belfry/internal/identity"
 	"github.com/belfry-cert/belfry/internal/store"
 	"github.com/belfry-cert/belfry/internal/web"
 	"github.com/belfry-cert/belfry/internal/webtest"
@@ -209,3 +210,7 @@ func TestTokens(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func identityInput(org int64, name, email string, roles []string) identity.UserInput {
+	return identity.UserInput{OrgID: &org, Name: &name, Email: &email, Roles: &roles}
+}

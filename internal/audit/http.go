@@ -13,7 +13,7 @@ import (
 	"github.com/belfry-cert/belfry/internal/web"
 )
 
-//go:embed templates
+//go:embed all:templates
 var templateFS embed.FS
 
 //go:embed openapi.json

@@ -14,7 +14,7 @@ import (
 	"github.com/belfry-cert/belfry/internal/web"
 )
 
-//go:embed templates
+//go:embed all:templates
 var templateFS embed.FS
 
 //go:embed openapi.json

@@ -17,7 +17,7 @@ import (
 	"github.com/belfry-cert/belfry/internal/i18n"
 )
 
-//go:embed templates
+//go:embed all:templates
 var templateFS embed.FS
 
 // renderer holds, per locale, one template set per page: the layout and
