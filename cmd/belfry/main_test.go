@@ -280,6 +280,11 @@ func TestServeEndToEnd(t *testing.T) {
 			t.Errorf("serve stderr does not contain %q:\n%s", want, stderr)
 		}
 	}
+	// Each request is logged once with the client's address.
+	reqLog := regexp.MustCompile(`msg="http request" method=GET path=/en/login status=200 .*client=(\S*)`)
+	if m := reqLog.FindAllStringSubmatch(stderr, -1); len(m) != 1 || m[0][1] != "127.0.0.1" {
+		t.Errorf("request log lines for GET /en/login = %q, want one with client=127.0.0.1", m)
+	}
 
 	// Nor is it stored: the database holds a hash, and the audit log
 	// records the administrator without the password.
