@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +16,8 @@ import (
 	"github.com/belfry-cert/belfry/internal/app"
 	"github.com/belfry-cert/belfry/internal/audit"
 	"github.com/belfry-cert/belfry/internal/auth"
+	"github.com/belfry-cert/belfry/internal/errs"
+	"github.com/belfry-cert/belfry/internal/i18n"
 	"github.com/belfry-cert/belfry/internal/identity"
 	"github.com/belfry-cert/belfry/internal/store"
 )
@@ -39,7 +42,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 // withIdentity opens the database and the identity service for operator
 // commands, which act as the system principal.
-func withIdentity(ctx context.Context, cfg app.Config, fn func(ctx context.Context, svc *identity.Service) error) error {
+func withIdentity(ctx context.Context, cfg app.Config, stdout io.Writer, fn func(ctx context.Context, svc *identity.Service) error) error {
 	db, err := app.OpenDB(ctx, cfg)
 	if err != nil {
 		return err
@@ -47,8 +50,12 @@ func withIdentity(ctx context.Context, cfg app.Config, fn func(ctx context.Conte
 	defer db.Close()
 	log := app.NewLogger(io.Discard, "text", "error")
 	svc := identity.NewService(db, log, identity.Config{}, nil)
-	if _, err := svc.Bootstrap(ctx, cfg.Authority, cfg.AdminEmail); err != nil {
+	pw, err := svc.Bootstrap(ctx, cfg.Authority, cfg.AdminEmail)
+	if err != nil {
 		return err
+	}
+	if pw != "" {
+		fmt.Fprintf(stdout, "first administrator created: %s, one-time password: %s\n", cfg.AdminEmail, pw)
 	}
 	return fn(auth.With(ctx, auth.System), svc)
 }
@@ -61,12 +68,7 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	sub, args := args[0], args[1:]
 	var email, name, org, roles string
 	var stdinPW bool
-	cfg, rest, err := loadConfig("user "+sub, args, stderr, func(c *app.Config) {})
-	_ = rest
-	if err != nil {
-		return err
-	}
-	_ = cfg
+	var cfg app.Config
 	switch sub {
 	case "add":
 		fs := newFlags("user add", stderr)
@@ -75,10 +77,10 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fs.StringVar(&name, "name", "", "full `name` (required)")
 		fs.StringVar(&org, "org", "", "organisation `name` (default: the authority)")
 		fs.StringVar(&roles, "roles", "member", "comma-separated `roles`: "+roleList())
-		if err := parse(fs, args); err != nil {
+		if err := parseValid(fs, args, &cfg); err != nil {
 			return err
 		}
-		return withIdentity(ctx, cfg, func(ctx context.Context, svc *identity.Service) error {
+		return withIdentity(ctx, cfg, stdout, func(ctx context.Context, svc *identity.Service) error {
 			o, err := findOrg(ctx, svc, org)
 			if err != nil {
 				return err
@@ -96,7 +98,7 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		cfg.Flags(fs)
 		fs.StringVar(&email, "email", "", "e-mail `address` of the user (required)")
 		fs.BoolVar(&stdinPW, "stdin", false, "read the new password from standard input instead of generating a one-time password")
-		if err := parse(fs, args); err != nil {
+		if err := parseValid(fs, args, &cfg); err != nil {
 			return err
 		}
 		if email == "" {
@@ -110,7 +112,7 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			}
 			pw, mustChange = strings.TrimRight(string(b), "\r\n"), false
 		}
-		return withIdentity(ctx, cfg, func(ctx context.Context, svc *identity.Service) error {
+		return withIdentity(ctx, cfg, stdout, func(ctx context.Context, svc *identity.Service) error {
 			if err := svc.SetPassword(ctx, email, pw, mustChange); err != nil {
 				return describe(err)
 			}
@@ -124,10 +126,10 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	case "list":
 		fs := newFlags("user list", stderr)
 		cfg.Flags(fs)
-		if err := parse(fs, args); err != nil {
+		if err := parseValid(fs, args, &cfg); err != nil {
 			return err
 		}
-		return withIdentity(ctx, cfg, func(ctx context.Context, svc *identity.Service) error {
+		return withIdentity(ctx, cfg, stdout, func(ctx context.Context, svc *identity.Service) error {
 			us, _, err := svc.Users(ctx, identity.UserFilter{Limit: 500})
 			if err != nil {
 				return err
@@ -167,11 +169,36 @@ func findOrg(ctx context.Context, svc *identity.Service, name string) (*identity
 	return nil, fmt.Errorf("no organisation named %q", name)
 }
 
-// describe turns a validation error into a message that names the fields.
+// describe turns a service error into a message that names the fields at
+// fault, in English.
 func describe(err error) error {
-	var b strings.Builder
-	b.WriteString(err.Error())
-	return errors.New(b.String())
+	e, ok := errs.As(err)
+	if !ok {
+		return err
+	}
+	cat, cerr := i18n.Load()
+	if cerr != nil {
+		return err
+	}
+	var parts []string
+	for _, f := range e.Fields {
+		parts = append(parts, f.Field+": "+cat.T("en", f.Code, f.Args))
+	}
+	if len(parts) == 0 {
+		parts = append(parts, cat.T("en", e.Code, e.Args))
+	}
+	return errors.New(strings.Join(parts, "; "))
+}
+
+// parseValid parses flags and validates the configuration they set.
+func parseValid(fs *flag.FlagSet, args []string, cfg *app.Config) error {
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	return nil
 }
 
 func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -180,14 +207,11 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return errUsage
 	}
 	var asJSON bool
-	cfg, _, err := loadConfig("audit verify", args[1:], stderr, nil)
-	if err != nil {
-		return err
-	}
+	var cfg app.Config
 	fs := newFlags("audit verify", stderr)
 	cfg.Flags(fs)
 	fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
-	if err := parse(fs, args[1:]); err != nil {
+	if err := parseValid(fs, args[1:], &cfg); err != nil {
 		return err
 	}
 	if cfg.DB == "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/belfry-cert/belfry/internal/app"
 	"github.com/belfry-cert/belfry/internal/demo"
@@ -69,12 +70,12 @@ func serve(ctx context.Context, cfg app.Config, stderr io.Writer, before func(co
 }
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, _, err := loadConfig("demo", args, stderr, func(c *app.Config) {
-		if c.DataDir == "belfry-data" {
-			// Keep demo data apart from a real instance's data.
-			c.DataDir = "belfry-demo"
-		}
-	})
+	// Demo data never goes into a real instance's database by accident:
+	// BELFRY_DATA and BELFRY_DB are ignored; only explicit flags count.
+	t := &demoEnv{}
+	t.hide()
+	cfg, _, err := loadConfig("demo", args, stderr, func(c *app.Config) { c.DataDir = "belfry-demo" })
+	t.restore()
 	if err != nil {
 		return err
 	}
@@ -86,4 +87,23 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		demo.Print(stdout, url, logins)
 		return nil
 	})
+}
+
+// demoEnv hides the database settings of the environment from `belfry demo`.
+type demoEnv struct{ saved map[string]string }
+
+func (d *demoEnv) hide() {
+	d.saved = map[string]string{}
+	for _, k := range []string{"BELFRY_DATA", "BELFRY_DB"} {
+		if v, ok := os.LookupEnv(k); ok {
+			d.saved[k] = v
+			os.Unsetenv(k)
+		}
+	}
+}
+
+func (d *demoEnv) restore() {
+	for k, v := range d.saved {
+		os.Setenv(k, v)
+	}
 }

@@ -53,7 +53,8 @@ func TestBrowser(t *testing.T) {
 	profile := t.TempDir()
 	shots := t.TempDir()
 
-	// The whole run, TOTP wait included, must finish well inside a minute.
+	// A hard cap for the whole run; it normally takes 20–50 s, depending on
+	// how long it waits for the next TOTP step.
 	root, cancelRoot := context.WithTimeout(context.Background(), 100*time.Second)
 	t.Cleanup(cancelRoot)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(root,
@@ -92,12 +93,15 @@ func TestBrowser(t *testing.T) {
 	})
 	// Prove it: a page script must not run, while CDP evaluation (not a
 	// page script) still must, because the checks below rely on it.
-	b.do(t, "sanity page", chromedp.Navigate(`data:text/html,<title>nojs</title><script>document.title="js"</script><p>x</p>`))
+	b.do(t, "sanity page", chromedp.Navigate(`data:text/html,<title>nojs</title><script>document.title="js"</script><p>login.title</p>`))
 	if got := b.title(t); got != "nojs" {
 		t.Fatalf("page script ran although scripts are disabled: title %q", got)
 	}
 	if got := eval[int](t, b, `1 + 1`); got != 2 {
 		t.Fatalf("CDP evaluation with scripts disabled = %d, want 2", got)
+	}
+	if got := eval[[]string](t, b, rawKeyJS); len(got) != 1 || got[0] != "p: login.title" {
+		t.Fatalf("the raw-key check finds %q on a page showing login.title", got)
 	}
 
 	// step runs a subtest; after one stops with Fatal, the later ones,
@@ -146,7 +150,7 @@ func TestBrowser(t *testing.T) {
 		b.checkPage(t, "en")
 		b.sendKeys(t, "#email", email)
 		b.sendKeys(t, "#password", "not-the-password")
-		b.submit(t, `main form[action$="/login"] button[type=submit]`, 0)
+		b.submit(t, `main form[action$="/login"] button[type=submit]`, http.StatusUnauthorized)
 		b.checkPage(t, "en")
 		if n := eval[int](t, b, `document.querySelectorAll('.error-summary').length`); n != 1 {
 			t.Fatalf("%d error summaries, want 1", n)
@@ -209,7 +213,6 @@ func TestBrowser(t *testing.T) {
 		if n := eval[int](t, b, `[...document.querySelectorAll('ol.recovery-codes li')].filter(li => li.innerText.trim() !== '').length`); n != 10 {
 			t.Errorf("%d non-empty recovery codes, want 10", n)
 		}
-
 	})
 
 	step("language", func(t *testing.T) {
@@ -251,34 +254,24 @@ func TestBrowser(t *testing.T) {
 	})
 
 	step("reflow 320", func(t *testing.T) {
-		b.open(t, "/fr/")
 		b.do(t, "viewport 320", chromedp.EmulateViewport(320, 640))
 		t.Cleanup(func() {
 			ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
 			defer cancel()
 			_ = chromedp.Do(ctx, chromedp.ResetViewport())
 		})
-		b.open(t, "/fr/") // lay out afresh at the new width
+		b.open(t, "/fr/")
 		b.checkPage(t, "fr")
 		sw := eval[[]int](t, b, `[document.documentElement.scrollWidth, document.documentElement.clientWidth]`)
 		if sw[0] > sw[1] {
 			wide := eval[[]string](t, b, `[...document.body.querySelectorAll('*')].filter(el => el.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5).slice(0, 8).map(el => el.tagName.toLowerCase() + (el.className ? '.' + String(el.className).trim().replace(/\s+/g, '.') : '') + ' right=' + Math.round(el.getBoundingClientRect().right))`)
 			t.Errorf("horizontal scroll at 320 px: scrollWidth %d > clientWidth %d; too wide: %q", sw[0], sw[1], wide)
 		}
-		png := b.screenshot(t)
-		out := filepath.Join(shots, "home-fr-320.png")
-		if err := os.WriteFile(out, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if dir := os.Getenv("BELFRY_SCREENSHOTS"); dir != "" {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(dir, "home-fr-320.png"), png, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		t.Logf("screenshot %s (%d bytes)", out, len(png))
+		b.saveScreenshot(t, shots, "home-fr-320.png")
+		// The wide layout too (UX §4: key pages at 320 and 1280 px).
+		b.do(t, "viewport 1280", chromedp.EmulateViewport(1280, 900))
+		b.open(t, "/fr/")
+		b.saveScreenshot(t, shots, "home-fr-1280.png")
 	})
 
 	step("totp sign-in", func(t *testing.T) {
@@ -291,7 +284,7 @@ func TestBrowser(t *testing.T) {
 		b.checkPage(t, "en")
 		code := nextTOTP(t, secret, lastStep, lastCode)
 		b.sendKeys(t, "#code", code)
-		b.submit(t, `main form[action$="/login/totp"]:has(#code) button[type=submit]`, 0)
+		b.submit(t, `main form[action$="/login/totp"]:has(#code) button[type=submit]`, http.StatusOK)
 		if n := eval[int](t, b, `document.querySelectorAll('.error-summary').length`); n != 0 {
 			t.Fatalf("second factor refused: %s", b.text(t, ".error-summary"))
 		}
@@ -481,9 +474,24 @@ func (b *browser) focused(t *testing.T) string {
 		return a.tagName.toLowerCase() + (a.id ? '#' + a.id : '') + (a.className ? '.' + String(a.className).trim().replace(/\s+/g, '.') : '') + (a.getAttribute('href') ? '[href=' + a.getAttribute('href') + ']' : ''); })()`)
 }
 
-func (b *browser) screenshot(t *testing.T) []byte {
+// saveScreenshot saves a full-page PNG under dir and, when
+// BELFRY_SCREENSHOTS names a directory, there too.
+func (b *browser) saveScreenshot(t *testing.T, dir, name string) {
 	t.Helper()
-	return run(t, b, "screenshot", chromedp.FullScreenshot(100))
+	png := run(t, b, "screenshot", chromedp.FullScreenshot(100)) // quality 100: PNG
+	dirs := []string{dir}
+	if d := os.Getenv("BELFRY_SCREENSHOTS"); d != "" {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, d)
+	}
+	for _, d := range dirs {
+		if err := os.WriteFile(filepath.Join(d, name), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("screenshot %s (%d bytes) in %q", name, len(png), dirs)
 }
 
 // rawKeyJS lists the rendered elements whose whole text, or whose
@@ -497,7 +505,8 @@ const rawKeyJS = `(() => {
 	for (const el of document.querySelectorAll('body, body *')) {
 		if (!el.checkVisibility()) continue;
 		const s = (el.innerText || '').trim();
-		if (re.test(s)) out.push(el.tagName.toLowerCase() + ': ' + s);
+		// Report the innermost element only.
+		if (re.test(s) && ![...el.children].some(c => (c.innerText || '').trim() === s)) out.push(el.tagName.toLowerCase() + ': ' + s);
 		for (const a of ['aria-label', 'alt', 'title', 'placeholder']) {
 			const v = (el.getAttribute(a) || '').trim();
 			if (re.test(v)) out.push(el.tagName.toLowerCase() + '[' + a + ']: ' + v);

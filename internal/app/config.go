@@ -76,7 +76,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.SQLiteSync, "sqlite-sync", env("SQLITE_SYNC", "full"), "SQLite synchronous `mode`: full (survives power loss) or normal [BELFRY_SQLITE_SYNC]")
 	fs.DurationVar(&c.IdleTimeout, "session-idle", envDuration("SESSION_IDLE", 60*time.Minute), "sign out after this idle `duration` [BELFRY_SESSION_IDLE]")
 	fs.StringVar(&c.SMTP.Host, "smtp-host", env("SMTP_HOST", ""), "SMTP server `host`; empty disables e-mail [BELFRY_SMTP_HOST]")
-	fs.IntVar(&c.SMTP.Port, "smtp-port", envInt("SMTP_PORT", 587), "SMTP `port` [BELFRY_SMTP_PORT]")
+	fs.IntVar(&c.SMTP.Port, "smtp-port", envInt("SMTP_PORT", 0), "SMTP `port`; 0 means 587 for starttls, 465 for tls, 25 for none [BELFRY_SMTP_PORT]")
 	fs.StringVar(&c.SMTP.Username, "smtp-user", env("SMTP_USER", ""), "SMTP `user` name [BELFRY_SMTP_USER]")
 	fs.StringVar(&c.SMTP.Password, "smtp-password", env("SMTP_PASSWORD", ""), "SMTP `password` (prefer the environment variable) [BELFRY_SMTP_PASSWORD]")
 	fs.StringVar(&c.SMTP.From, "smtp-from", env("SMTP_FROM", ""), "sender `address` of e-mails [BELFRY_SMTP_FROM]")

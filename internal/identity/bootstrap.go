@@ -8,6 +8,8 @@ import (
 	"github.com/belfry-cert/belfry/internal/store"
 )
 
+const bootstrapLockKey = 0x626f6f74 // "boot"
+
 // Bootstrap creates the authority's organisation and its first
 // administrator when the database has no authority yet. It returns the
 // administrator's one-time password, or "" when there was nothing to do.
@@ -15,6 +17,10 @@ func (s *Service) Bootstrap(ctx context.Context, orgName, email string) (string,
 	ctx = auth.With(ctx, auth.System)
 	var pw string
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		// Instances starting together on an empty database take turns.
+		if err := tx.Lock(ctx, bootstrapLockKey); err != nil {
+			return err
+		}
 		var n int
 		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM organisations WHERE kind = 'authority'`).Scan(&n); err != nil {
 			return err

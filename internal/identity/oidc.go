@@ -214,8 +214,8 @@ func (o *OIDC) identify(ctx context.Context, code, nonce, verifier string) (ssoI
 //
 // The session starts fully signed in, even for users who have a TOTP second
 // factor: the provider authenticated the person and is responsible for the
-// second factor (CSAM asks for itsme or a security code itself), so asking
-// for Belfry's own TOTP on top would only add friction.
+// second factor (CSAM signs people in with eID, itsme or a security code),
+// so Belfry's own TOTP is not asked on top.
 func (s *Service) loginSSO(ctx context.Context, id ssoIdentity, linkByEmail bool, userAgent string) (string, *web.Session, error) {
 	if id.Issuer == "" || id.Subject == "" {
 		return "", nil, errors.New("identity: oidc: identity without issuer or subject")

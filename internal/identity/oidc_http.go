@@ -74,6 +74,9 @@ func (s *Service) oidcStart(srv *web.Server) web.Handler {
 			Locale:   web.Locale(r),
 			Next:     safeNext(r.URL.Query().Get("next")),
 		}
+		if len(a.Next) > 1000 {
+			a.Next = "/" // keep the cookie well under browsers' 4 KB
+		}
 		srv.SetCookie(w, oidcCookie, a.encode(), oidcCookieAge)
 		http.Redirect(w, r, o.authURL(a.State, a.Nonce, a.Verifier), http.StatusFound)
 		return nil
@@ -104,8 +107,7 @@ func (s *Service) oidcCallback(srv *web.Server) web.Handler {
 		case subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(a.State)) != 1:
 			return f.page(w, r, http.StatusBadRequest, "err.oidc.state", "state does not match the cookie", nil)
 		case q.Get("error") == "access_denied":
-			return f.page(w, r, http.StatusForbidden, "err.oidc.cancelled", "provider error",
-				errProvider(q))
+			return f.page(w, r, http.StatusForbidden, "err.oidc.cancelled", "provider error", errProvider(q))
 		case q.Get("error") != "":
 			return f.page(w, r, http.StatusBadGateway, "err.oidc.provider", "provider error", errProvider(q))
 		case q.Get("code") == "":
@@ -159,18 +161,21 @@ func (f oidcFailure) page(w http.ResponseWriter, r *http.Request, status int, co
 	case what != "":
 		f.s.log.Warn("oidc sign-in failed", "what", what, "err", cause)
 	}
-	l := web.Locale(r)
-	cat := f.srv.Catalog()
+	l, cat := web.Locale(r), f.srv.Catalog()
 	args := map[string]any{"name": f.name}
-	title := "oidc.title.failed"
 	refused := code == "err.oidc.no_account" || code == "err.oidc.disabled"
+	title := "oidc.title.failed"
 	if refused {
 		title = "oidc.title.refused"
 	}
+	next := f.next
+	if next == "/" {
+		next = ""
+	}
 	p := &web.Page{Title: cat.T(l, title, args), Data: map[string]any{
 		"Message": cat.T(l, code, args),
-		"Retry":   !refused,
-		"Next":    f.next,
+		"Retry":   !refused, // starting again cannot help a refused person
+		"Next":    next,
 	}}
 	return f.srv.RenderPage(w, r, status, "oidc_error", p)
 }

@@ -78,6 +78,11 @@ func (s *Service) CreateOrganisation(ctx context.Context, in OrgInput) (*Organis
 	if err := in.apply(o, true); err != nil {
 		return nil, err
 	}
+	if o.Kind == KindAuthority {
+		// There is one authority, created at the first start; its staff
+		// hold powers over every organisation.
+		return nil, errs.Field("kind", "err.org_kind.authority_fixed", nil)
+	}
 	o.CreatedAt, o.UpdatedAt = s.tick(), s.tick()
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
 		if err := insertOrg(ctx, tx, o); err != nil {

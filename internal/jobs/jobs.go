@@ -51,8 +51,23 @@ func driver(db *store.DB) riverdriver.Driver[*sql.Tx] {
 	return riversqlite.New(db.WritePool())
 }
 
-// Migrate creates or updates River's own tables.
+// migrateLockKey serialises River's migrations across instances.
+const migrateLockKey = 0x7269766572 // "river"
+
+// Migrate creates or updates River's own tables. On PostgreSQL it holds an
+// advisory lock, so that instances starting together take turns.
 func Migrate(ctx context.Context, db *store.DB) error {
+	if db.Dialect() == store.Postgres {
+		conn, err := db.WritePool().Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("jobs: migrate: %w", err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrateLockKey); err != nil {
+			return fmt.Errorf("jobs: migrate lock: %w", err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrateLockKey)
+	}
 	m, err := rivermigrate.New(driver(db), nil)
 	if err != nil {
 		return fmt.Errorf("jobs: migrator: %w", err)

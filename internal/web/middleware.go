@@ -139,9 +139,11 @@ func (s *Server) withClient(next http.Handler) http.Handler {
 			ip = r.RemoteAddr
 		}
 		if s.cfg.TrustProxy {
-			if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-				first, _, _ := strings.Cut(xff, ",")
-				if a := net.ParseIP(strings.TrimSpace(first)); a != nil {
+			// The last entry is the one our proxy appended; earlier ones
+			// come from the client and can be forged.
+			if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+				hops := strings.Split(xff[len(xff)-1], ",")
+				if a := net.ParseIP(strings.TrimSpace(hops[len(hops)-1])); a != nil {
 					ip = a.String()
 				}
 			}

@@ -174,10 +174,10 @@ func (s *Server) Handler() (http.Handler, error) {
 	s.root.HandleFunc("GET /readyz", s.readyz)
 	s.root.Handle("/", s.localeRouter())
 	var h http.Handler = s.root
-	h = s.withClient(h)
 	h = s.securityHeaders(h)
 	h = s.recoverPanics(h)
 	h = s.logRequests(h)
+	h = s.withClient(h) // outermost, so that the request log has the address
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, csrfError())
