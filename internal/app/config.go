@@ -85,7 +85,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.OIDC.ClientID, "oidc-client-id", env("OIDC_CLIENT_ID", ""), "OpenID Connect client `id` [BELFRY_OIDC_CLIENT_ID]")
 	fs.StringVar(&c.OIDC.ClientSecret, "oidc-client-secret", env("OIDC_CLIENT_SECRET", ""), "OpenID Connect client `secret` (prefer the environment variable) [BELFRY_OIDC_CLIENT_SECRET]")
 	fs.StringVar(&c.OIDC.RedirectURL, "oidc-redirect-url", env("OIDC_REDIRECT_URL", ""), "OpenID Connect redirect `URL` registered at the provider [BELFRY_OIDC_REDIRECT_URL]")
-	fs.StringVar(&c.OIDC.Name, "oidc-name", env("OIDC_NAME", "single sign-on"), "`name` of the provider on the sign-in button [BELFRY_OIDC_NAME]")
+	fs.StringVar(&c.OIDC.Name, "oidc-name", env("OIDC_NAME", ""), "`name` of the provider on the sign-in button (default OpenID Connect) [BELFRY_OIDC_NAME]")
 	fs.BoolVar(&c.OIDC.LinkByEmail, "oidc-link-email", envBool("OIDC_LINK_EMAIL", true), "link a first SSO sign-in to the user with the same verified e-mail [BELFRY_OIDC_LINK_EMAIL]")
 }
 
