@@ -76,7 +76,7 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fs.StringVar(&email, "email", "", "e-mail `address` of the new user (required)")
 		fs.StringVar(&name, "name", "", "full `name` (required)")
 		fs.StringVar(&org, "org", "", "organisation `name` (default: the authority)")
-		fs.StringVar(&roles, "roles", "member", "comma-separated `roles`: "+roleList())
+		fs.StringVar(&roles, "roles", "", "comma-separated `roles` (required): "+roleList())
 		if err := parseValid(fs, args, &cfg); err != nil {
 			return err
 		}
@@ -227,6 +227,9 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	res, err := audit.Verify(ctx, db)
 	if err != nil {
 		return err
+	}
+	if res.Problems == nil {
+		res.Problems = []audit.Problem{}
 	}
 	if asJSON {
 		json.NewEncoder(stdout).Encode(map[string]any{"ok": res.OK(), "records": res.Records, "problems": res.Problems})

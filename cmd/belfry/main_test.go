@@ -47,6 +47,9 @@ func belfryBinary(t testing.TB) string {
 	}
 	binary.once.Do(func() {
 		gocmd, err := exec.LookPath("go")
+		if err != nil && os.Getenv("GOROOT") != "" {
+			gocmd, err = exec.LookPath(filepath.Join(os.Getenv("GOROOT"), "bin", "go"))
+		}
 		if err != nil {
 			binary.err = fmt.Errorf("go command not found: %w", err)
 			return

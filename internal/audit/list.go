@@ -38,7 +38,7 @@ func List(ctx context.Context, db *store.DB, f Filter) (Page, error) {
 	var where []string
 	var args []any
 	if f.Action != "" {
-		where, args = append(where, `action LIKE ? ESCAPE '\'`), append(args, likePrefix(f.Action))
+		where, args = append(where, `lower(action) LIKE ? ESCAPE '\'`), append(args, likePrefix(strings.ToLower(f.Action)))
 	}
 	if f.Actor != "" {
 		where, args = append(where, `lower(actor_label) LIKE ? ESCAPE '\'`), append(args, "%"+strings.ToLower(escapeLike(f.Actor))+"%")
@@ -65,6 +65,7 @@ func List(ctx context.Context, db *store.DB, f Filter) (Page, error) {
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 50
 	}
+	f.Offset = max(f.Offset, 0)
 	var p Page
 	cq := "SELECT COUNT(*) FROM audit_log"
 	if len(where) > 0 {
