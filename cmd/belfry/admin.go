@@ -147,7 +147,7 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 func roleList() string {
 	var rs []string
-	for _, r := range append(append([]auth.Role{}, auth.AuthorityRoles...), auth.OrgRoles...) {
+	for _, r := range auth.AllRoles() {
 		rs = append(rs, string(r))
 	}
 	return strings.Join(rs, ", ")

@@ -3,8 +3,12 @@ package app_test
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
 
 	"github.com/belfry-cert/belfry/internal/dbtest"
 	"github.com/belfry-cert/belfry/internal/webtest"
@@ -128,4 +132,38 @@ func TestPortalEdge(t *testing.T) {
 			t.Errorf("GET /account after the change = %d", res.StatusCode)
 		}
 	})
+}
+
+// TestAccountErrors re-shows the account page with field errors (never a
+// success notice or a 500) when turning off two-step verification with a
+// wrong password or saving an empty name.
+func TestAccountErrors(t *testing.T) {
+	e := webtest.New(t, dbtest.SQLite(t), false)
+	o := e.Org(t, "Acme", "entity")
+	u := e.User(t, o.ID, "ann@acme.example", "member")
+	c := e.Login(t, u.Email, webtest.Password(u.Email))
+	page := c.Get("/account/totp")
+	m := regexp.MustCompile(`class="secret"><code>([A-Z2-7 ]+)</code>`).FindStringSubmatch(page.Body)
+	if m == nil {
+		t.Fatalf("no secret on the enrolment page")
+	}
+	code, err := totp.GenerateCode(strings.ReplaceAll(m[1], " ", ""), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := c.PostForm("/account/totp", url.Values{"code": {code}}); res.StatusCode != http.StatusOK || !strings.Contains(res.Body, "recovery-codes") {
+		t.Fatalf("confirm TOTP = %d", res.StatusCode)
+	}
+	res := c.PostForm("/account/totp/disable", url.Values{"password": {"wrong password"}})
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(res.Body, `id="disable_password-error"`) ||
+		!strings.Contains(res.Body, `href="#disable_password"`) || strings.Contains(res.Body, "notice-success") {
+		t.Errorf("disable with a wrong password = %d; want 422 with an error on disable_password and no success notice", res.StatusCode)
+	}
+	res = c.PostForm("/account", url.Values{"name": {""}, "locale": {"en"}})
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(res.Body, `href="#name"`) {
+		t.Errorf("save an empty name = %d; want 422 with an error on name", res.StatusCode)
+	}
+	if res := c.PostForm("/account/totp/disable", url.Values{"password": {webtest.Password(u.Email)}}); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("disable with the right password = %d", res.StatusCode)
+	}
 }

@@ -92,17 +92,11 @@ func filterFrom(r *http.Request, srv *web.Server) (Filter, error) {
 			f.To = t.AddDate(0, 0, 1)
 		}
 	}
-	if s := q.Get("offset"); s != "" {
-		n, err := strconv.Atoi(s)
-		if v.Check(err == nil && n >= 0, "offset", "err.offset.invalid") {
-			f.Offset = n
-		}
-	}
-	f.Limit = 50
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if v.Check(err == nil && n >= 1 && n <= 500, "limit", "err.limit.invalid") {
-			f.Limit = n
+	off, lim, perr := web.Paging(r)
+	f.Offset, f.Limit = off, lim
+	if e, ok := errs.As(perr); ok {
+		for _, fe := range e.Fields {
+			v.Add(fe.Field, fe.Code, fe.Args)
 		}
 	}
 	return f, v.Err()

@@ -38,10 +38,10 @@ func List(ctx context.Context, db *store.DB, f Filter) (Page, error) {
 	var where []string
 	var args []any
 	if f.Action != "" {
-		where, args = append(where, `lower(action) LIKE ? ESCAPE '\'`), append(args, likePrefix(strings.ToLower(f.Action)))
+		where, args = append(where, `lower(action) LIKE ? ESCAPE '\'`), append(args, store.EscapeLike(strings.ToLower(f.Action))+"%")
 	}
 	if f.Actor != "" {
-		where, args = append(where, `lower(actor_label) LIKE ? ESCAPE '\'`), append(args, "%"+strings.ToLower(escapeLike(f.Actor))+"%")
+		where, args = append(where, `lower(actor_label) LIKE ? ESCAPE '\'`), append(args, "%"+strings.ToLower(store.EscapeLike(f.Actor))+"%")
 	}
 	if f.ObjectType != "" {
 		where, args = append(where, "object_type = ?"), append(args, f.ObjectType)
@@ -88,9 +88,3 @@ func List(ctx context.Context, db *store.DB, f Filter) (Page, error) {
 	}
 	return p, rows.Err()
 }
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}
-
-func likePrefix(s string) string { return escapeLike(s) + "%" }

@@ -32,6 +32,11 @@ var (
 	OrgRoles       = []Role{RoleOrgAdmin, RoleMember}
 )
 
+// AllRoles lists every role, authority roles first.
+func AllRoles() []Role {
+	return append(append([]Role{}, AuthorityRoles...), OrgRoles...)
+}
+
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool {
 	return slices.Contains(AuthorityRoles, r) || slices.Contains(OrgRoles, r)

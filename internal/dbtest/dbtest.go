@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -120,6 +119,3 @@ func Run(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 
 // Dialects lists the subtest names Run uses.
 var Dialects = []string{"sqlite", "postgres"}
-
-// IsCI reports whether required services must be present.
-func IsCI() bool { return strings.EqualFold(os.Getenv("CI"), "true") }

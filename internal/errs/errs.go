@@ -71,14 +71,6 @@ func (e *Error) Unwrap() error { return e.Err }
 // E returns an error of kind k with message key code.
 func E(k Kind, code string) *Error { return &Error{Kind: k, Code: code} }
 
-// Wrap returns an internal error that keeps err as its cause.
-func Wrap(err error, format string, args ...any) error {
-	if err == nil {
-		return nil
-	}
-	return fmt.Errorf(format+": %w", append(args, err)...)
-}
-
 // KindOf reports the kind of err: the kind of the first *Error in its chain,
 // or Internal.
 func KindOf(err error) Kind {

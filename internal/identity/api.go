@@ -34,25 +34,6 @@ type list[T any] struct {
 	Limit  int `json:"limit"`
 }
 
-func paging(r *http.Request) (int, int, error) {
-	q := r.URL.Query()
-	var v errs.Validator
-	off, lim := 0, 50
-	if s := q.Get("offset"); s != "" {
-		n, err := strconv.Atoi(s)
-		if v.Check(err == nil && n >= 0, "offset", "err.offset.invalid") {
-			off = n
-		}
-	}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if v.Check(err == nil && n >= 1 && n <= 500, "limit", "err.limit.invalid") {
-			lim = n
-		}
-	}
-	return off, lim, v.Err()
-}
-
 func (h *handlers) apiMe(w http.ResponseWriter, r *http.Request) error {
 	u, err := h.svc.User(r.Context(), auth.From(r.Context()).UserID)
 	if err != nil {
@@ -62,7 +43,7 @@ func (h *handlers) apiMe(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) apiOrgs(w http.ResponseWriter, r *http.Request) error {
-	off, lim, err := paging(r)
+	off, lim, err := web.Paging(r)
 	if err != nil {
 		return err
 	}
@@ -122,7 +103,7 @@ func (h *handlers) apiUpdateOrg(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) apiUsers(w http.ResponseWriter, r *http.Request) error {
-	off, lim, err := paging(r)
+	off, lim, err := web.Paging(r)
 	if err != nil {
 		return err
 	}

@@ -162,21 +162,28 @@ func (h *handlers) logout(w http.ResponseWriter, r *http.Request) error {
 
 // ---- own account ----
 
-func (h *handlers) account(w http.ResponseWriter, r *http.Request) error {
-	p := auth.From(r.Context())
-	u, err := h.svc.User(r.Context(), p.UserID)
+// accountData is what the account page shows of the signed-in user.
+func (h *handlers) accountData(r *http.Request) (*User, map[string]any, error) {
+	u, err := h.svc.User(r.Context(), auth.From(r.Context()).UserID)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	left := 0
 	if u.TOTPEnabled {
 		if left, err = h.svc.RecoveryCodesLeft(r.Context()); err != nil {
-			return err
+			return nil, nil, err
 		}
 	}
+	return u, map[string]any{"User": u, "RecoveryLeft": left, "Locales": i18n.Locales}, nil
+}
+
+func (h *handlers) account(w http.ResponseWriter, r *http.Request) error {
+	u, data, err := h.accountData(r)
+	if err != nil {
+		return err
+	}
 	page := &web.Page{Title: h.srv.Catalog().T(web.Locale(r), "account.title", nil),
-		Form: url.Values{"name": {u.Name}, "locale": {u.Locale}},
-		Data: map[string]any{"User": u, "RecoveryLeft": left, "Locales": i18n.Locales}}
+		Form: url.Values{"name": {u.Name}, "locale": {u.Locale}}, Data: data}
 	return h.srv.RenderPage(w, r, http.StatusOK, "account", page)
 }
 
@@ -185,8 +192,7 @@ func (h *handlers) saveAccount(w http.ResponseWriter, r *http.Request) error {
 	name, locale := r.PostFormValue("name"), r.PostFormValue("locale")
 	u, err := h.svc.UpdateUser(r.Context(), p.UserID, UserInput{Name: &name, Locale: &locale})
 	if err != nil {
-		cur, _ := h.svc.User(r.Context(), p.UserID)
-		return h.srv.RenderForm(w, r, "account", "account.title", map[string]any{"User": cur, "Locales": i18n.Locales}, err)
+		return h.accountForm(w, r, err)
 	}
 	h.srv.Flash(w, "flash.account_saved")
 	if i18n.Supported(u.Locale) {
@@ -194,6 +200,15 @@ func (h *handlers) saveAccount(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	return web.Redirect(w, r, "/account")
+}
+
+// accountForm re-shows the account page with the errors of err.
+func (h *handlers) accountForm(w http.ResponseWriter, r *http.Request, err error) error {
+	_, data, derr := h.accountData(r)
+	if derr != nil {
+		return derr
+	}
+	return h.srv.RenderForm(w, r, "account", "account.title", data, err)
 }
 
 func (h *handlers) passwordForm(w http.ResponseWriter, r *http.Request) error {
@@ -250,11 +265,14 @@ func (h *handlers) totpConfirm(w http.ResponseWriter, r *http.Request) error {
 func (h *handlers) totpDisable(w http.ResponseWriter, r *http.Request) error {
 	sess := web.SessionFrom(r.Context())
 	if err := h.svc.DisableTOTP(r.Context(), sess, r.PostFormValue("password")); err != nil {
-		if errs.KindOf(err) == errs.Invalid {
-			h.srv.Flash(w, "flash.totp_disable_failed")
-			return web.Redirect(w, r, "/account")
+		// The account page has two password-free forms besides this
+		// one; its password field is disable_password.
+		if e, ok := errs.As(err); ok && e.Kind == errs.Invalid {
+			for i := range e.Fields {
+				e.Fields[i].Field = "disable_password"
+			}
 		}
-		return err
+		return h.accountForm(w, r, err)
 	}
 	h.srv.Flash(w, "flash.totp_disabled")
 	return web.Redirect(w, r, "/account")

@@ -157,11 +157,7 @@ func (h *handlers) users(w http.ResponseWriter, r *http.Request) error {
 	}
 	return h.srv.RenderPage(w, r, http.StatusOK, "users", &web.Page{
 		Title: h.srv.Catalog().T(web.Locale(r), "users.title", nil), Form: q,
-		Data: map[string]any{"Users": list, "Pager": newPager(r, total), "Roles": allRoles()}})
-}
-
-func allRoles() []auth.Role {
-	return append(append([]auth.Role{}, auth.AuthorityRoles...), auth.OrgRoles...)
+		Data: map[string]any{"Users": list, "Pager": newPager(r, total), "Roles": auth.AllRoles()}})
 }
 
 func (h *handlers) user(w http.ResponseWriter, r *http.Request) error {
@@ -206,7 +202,7 @@ func (h *handlers) userFormData(r *http.Request, u *User) (map[string]any, error
 	}
 	switch {
 	case u == nil && p.IsAuthorityAdmin():
-		data["Roles"] = allRoles()
+		data["Roles"] = auth.AllRoles()
 	case kind == KindAuthority:
 		data["Roles"] = auth.AuthorityRoles
 	default:

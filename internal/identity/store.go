@@ -53,7 +53,7 @@ func listOrgs(ctx context.Context, q store.Querier, f OrgFilter, onlyID int64) (
 	}
 	if f.Text != "" {
 		where = append(where, `(lower(name) LIKE ? ESCAPE '\' OR enterprise_number LIKE ? ESCAPE '\')`)
-		t := "%" + escapeLike(strings.ToLower(f.Text)) + "%"
+		t := "%" + store.EscapeLike(strings.ToLower(f.Text)) + "%"
 		args = append(args, t, t)
 	}
 	w := ""
@@ -85,10 +85,6 @@ func limit(n int) int {
 		return 50
 	}
 	return n
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 func insertOrg(ctx context.Context, tx *store.Tx, o *Organisation) error {
@@ -197,7 +193,7 @@ func loadRoles(ctx context.Context, q store.Querier, users ...*userRow) error {
 // sortRoles orders roles as auth lists them.
 func sortRoles(rs []auth.Role) {
 	order := map[auth.Role]int{}
-	for i, r := range append(append([]auth.Role{}, auth.AuthorityRoles...), auth.OrgRoles...) {
+	for i, r := range auth.AllRoles() {
 		order[r] = i
 	}
 	for i := 1; i < len(rs); i++ {
@@ -235,7 +231,7 @@ func listUsers(ctx context.Context, q store.Querier, f UserFilter) ([]*userRow, 
 	}
 	if f.Text != "" {
 		where = append(where, `(lower(u.email) LIKE ? ESCAPE '\' OR lower(u.name) LIKE ? ESCAPE '\')`)
-		t := "%" + escapeLike(strings.ToLower(f.Text)) + "%"
+		t := "%" + store.EscapeLike(strings.ToLower(f.Text)) + "%"
 		args = append(args, t, t)
 	}
 	w := ""

@@ -24,7 +24,6 @@ import (
 // Queue is the job queue client of one instance.
 type Queue struct {
 	client  *river.Client[*sql.Tx]
-	workers *river.Workers
 	working bool
 }
 
@@ -116,7 +115,7 @@ func New(db *store.DB, log *slog.Logger, workers *Workers, opt Options) (*Queue,
 	if err != nil {
 		return nil, fmt.Errorf("jobs: client: %w", err)
 	}
-	return &Queue{client: c, workers: workers, working: opt.Work}, nil
+	return &Queue{client: c, working: opt.Work}, nil
 }
 
 // Start starts working jobs, when this instance works them.
@@ -142,6 +141,3 @@ func (q *Queue) InsertTx(ctx context.Context, tx *store.Tx, args river.JobArgs, 
 	}
 	return nil
 }
-
-// Client exposes the River client for tests and operator commands.
-func (q *Queue) Client() *river.Client[*sql.Tx] { return q.client }

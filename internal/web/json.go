@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/belfry-cert/belfry/internal/errs"
@@ -55,6 +56,27 @@ func jsonError(err error) error {
 	default:
 		return badRequest("err.json_malformed")
 	}
+}
+
+// Paging reads the offset (default 0) and limit (1–500, default 50) query
+// parameters of a list route.
+func Paging(r *http.Request) (offset, limit int, err error) {
+	q := r.URL.Query()
+	var v errs.Validator
+	offset, limit = 0, 50
+	if s := q.Get("offset"); s != "" {
+		n, err := strconv.Atoi(s)
+		if v.Check(err == nil && n >= 0, "offset", "err.offset.invalid") {
+			offset = n
+		}
+	}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if v.Check(err == nil && n >= 1 && n <= 500, "limit", "err.limit.invalid") {
+			limit = n
+		}
+	}
+	return offset, limit, v.Err()
 }
 
 // WriteJSON writes v as JSON with status.
