@@ -201,6 +201,17 @@ func parseValid(fs *flag.FlagSet, args []string, cfg *app.Config) error {
 	return nil
 }
 
+// openExisting opens the database of cfg without creating one: a missing
+// SQLite file is an error naming the directory.
+func openExisting(ctx context.Context, cfg app.Config) (*store.DB, error) {
+	if cfg.DB == "" {
+		if _, err := os.Stat(filepath.Join(cfg.DataDir, "belfry.db")); err != nil {
+			return nil, fmt.Errorf("no database in %s (use --data DIR or --db URL)", cfg.DataDir)
+		}
+	}
+	return store.Open(ctx, store.Config{URL: cfg.DB, DataDir: cfg.DataDir, SQLiteSync: cfg.SQLiteSync})
+}
+
 func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "verify" {
 		fmt.Fprintln(stderr, "Usage: belfry audit verify [--data DIR | --db URL] [--json]")
@@ -214,12 +225,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseValid(fs, args[1:], &cfg); err != nil {
 		return err
 	}
-	if cfg.DB == "" {
-		if _, err := os.Stat(filepath.Join(cfg.DataDir, "belfry.db")); err != nil {
-			return fmt.Errorf("no database in %s (use --data DIR or --db URL)", cfg.DataDir)
-		}
-	}
-	db, err := store.Open(ctx, store.Config{URL: cfg.DB, DataDir: cfg.DataDir, SQLiteSync: cfg.SQLiteSync})
+	db, err := openExisting(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -27,6 +27,8 @@ var commands = []command{
 	{"migrate", "apply database migrations and exit", runMigrate},
 	{"user", "manage users: add, password, list", runUser},
 	{"audit", "audit log: verify", runAudit},
+	{"nis2", "NIS2 tools: classify an organisation from its facts", runNIS2},
+	{"constituency", "who owns an IP address, AS number or domain: lookup", runConstituency},
 	{"backup", "write a consistent copy of the SQLite database", runBackup},
 	{"config", "print the effective configuration, secrets redacted", runConfig},
 	{"version", "print the version", runVersion},
@@ -73,7 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: belfry COMMAND [flags]\n\nCommands:")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-13s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'belfry COMMAND -h' for the flags of a command. Every flag also reads a BELFRY_* environment variable.")
 }

@@ -84,6 +84,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return err
 		}
+		if err := demo.LoadRegistry(ctx, a.Registry, a.Identity); err != nil {
+			return err
+		}
 		demo.Print(stdout, url, logins)
 		return nil
 	})

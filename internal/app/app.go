@@ -21,10 +21,13 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/belfry-cert/belfry/internal/audit"
+	"github.com/belfry-cert/belfry/internal/constituency"
 	"github.com/belfry-cert/belfry/internal/i18n"
 	"github.com/belfry-cert/belfry/internal/identity"
 	"github.com/belfry-cert/belfry/internal/jobs"
+	"github.com/belfry-cert/belfry/internal/nis2"
 	"github.com/belfry-cert/belfry/internal/notify"
+	"github.com/belfry-cert/belfry/internal/registry"
 	"github.com/belfry-cert/belfry/internal/store"
 	"github.com/belfry-cert/belfry/internal/web"
 )
@@ -36,6 +39,7 @@ type App struct {
 	DB       *store.DB
 	Catalog  *i18n.Catalog
 	Identity *identity.Service
+	Registry *registry.Service
 	Notify   *notify.Service
 	Jobs     *jobs.Queue
 	Web      *web.Server
@@ -99,11 +103,26 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*App,
 
 	a.Notify = notify.New(cfg.SMTP, cat, log)
 	a.Identity = identity.NewService(db, log, identity.Config{IdleTimeout: cfg.IdleTimeout, Issuer: "Belfry (" + cfg.Authority + ")"}, a.Notify)
+	baseURL := cfg.PublicURL
+	if baseURL == "" {
+		// Without --public-url, links in e-mail use the listening address.
+		baseURL = "http://" + cfg.Addr
+		if cfg.TLSCert != "" {
+			baseURL = "https://" + cfg.Addr
+		}
+	}
+	a.Registry = registry.NewService(db, log, registry.Config{
+		Options: nis2.Options{SizeRule: nis2.SizeRule(cfg.SizeRule), Jurisdiction: cfg.Jurisdiction, ResearchInScope: cfg.ResearchInScope},
+		BaseURL: baseURL, Authority: cfg.Authority}, a.Notify, constituency.NewIndex(), cat)
+	if err := a.Registry.Index().Refresh(ctx, a.Registry.LoadClaims); err != nil {
+		return nil, fmt.Errorf("constituency index: %w", err)
+	}
 	workers := jobs.NewWorkers()
 	a.Notify.Register(workers)
 	river.AddWorker(workers, &purgeWorker{svc: a.Identity})
+	river.AddWorker(workers, &registry.ReminderWorker{Service: a.Registry})
 	a.Jobs, err = jobs.New(db, log, workers, jobs.Options{Work: cfg.Workers,
-		Periodic: []*jobs.Periodic{jobs.Every(15*time.Minute, purgeArgs{})}})
+		Periodic: []*jobs.Periodic{jobs.Every(15*time.Minute, purgeArgs{}), jobs.Every(time.Hour, registry.ReminderArgs{})}})
 	if err != nil {
 		return nil, err
 	}
@@ -126,6 +145,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*App,
 	a.Identity.Routes(a.Web)
 	a.Identity.OIDCRoutes(a.Web)
 	audit.Routes(a.Web, db)
+	a.Registry.Routes(a.Web)
 	h, err := a.Web.Handler()
 	if err != nil {
 		return nil, err
@@ -200,6 +220,9 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 		ln.Close()
 		return fmt.Errorf("jobs: %w", err)
 	}
+	// Claims approved on another instance reach this one's index within
+	// one refresh interval.
+	go a.Registry.RunIndex(ctx, a.Config.IndexRefresh)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	scheme := "http"

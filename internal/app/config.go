@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/belfry-cert/belfry/internal/identity"
+	"github.com/belfry-cert/belfry/internal/nis2"
 	"github.com/belfry-cert/belfry/internal/notify"
 )
 
@@ -36,8 +37,15 @@ type Config struct {
 	TrustProxy  bool
 	SQLiteSync  string
 	IdleTimeout time.Duration
-	SMTP        notify.SMTPConfig
-	OIDC        identity.OIDCConfig
+	// NIS2 classification settings (nis2.md §1.4, §1.6, §8).
+	SizeRule        string
+	Jurisdiction    string
+	ResearchInScope bool
+	// IndexRefresh is how often an instance checks for changed
+	// constituency claims made on another instance.
+	IndexRefresh time.Duration
+	SMTP         notify.SMTPConfig
+	OIDC         identity.OIDCConfig
 }
 
 // env returns BELFRY_<name> or def.
@@ -75,6 +83,10 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", envBool("TRUST_PROXY", false), "take the client address from X-Forwarded-For (behind a proxy only) [BELFRY_TRUST_PROXY]")
 	fs.StringVar(&c.SQLiteSync, "sqlite-sync", env("SQLITE_SYNC", "full"), "SQLite synchronous `mode`: full (survives power loss) or normal [BELFRY_SQLITE_SYNC]")
 	fs.DurationVar(&c.IdleTimeout, "session-idle", envDuration("SESSION_IDLE", 60*time.Minute), "sign out after this idle `duration` [BELFRY_SESSION_IDLE]")
+	fs.StringVar(&c.SizeRule, "size-rule", env("SIZE_RULE", "strict"), "enterprise size `reading`: strict (Recommendation 2003/361) or ccb_simplified [BELFRY_SIZE_RULE]")
+	fs.StringVar(&c.Jurisdiction, "jurisdiction", env("JURISDICTION", "BE"), "the authority's Member State, ISO `code` [BELFRY_JURISDICTION]")
+	fs.BoolVar(&c.ResearchInScope, "research-in-scope", envBool("RESEARCH_IN_SCOPE", false), "treat research organisations (NIS2 Annex II, point 7) as in scope [BELFRY_RESEARCH_IN_SCOPE]")
+	fs.DurationVar(&c.IndexRefresh, "index-refresh", envDuration("INDEX_REFRESH", 5*time.Second), "how often to check for constituency claims changed on other instances [BELFRY_INDEX_REFRESH]")
 	fs.StringVar(&c.SMTP.Host, "smtp-host", env("SMTP_HOST", ""), "SMTP server `host`; empty disables e-mail [BELFRY_SMTP_HOST]")
 	fs.IntVar(&c.SMTP.Port, "smtp-port", envInt("SMTP_PORT", 0), "SMTP `port`; 0 means 587 for starttls, 465 for tls, 25 for none [BELFRY_SMTP_PORT]")
 	fs.StringVar(&c.SMTP.Username, "smtp-user", env("SMTP_USER", ""), "SMTP `user` name [BELFRY_SMTP_USER]")
@@ -126,6 +138,15 @@ func (c *Config) Validate() error {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("--log-format %q: want text or json", c.LogFormat))
+	}
+	if _, err := nis2.ParseSizeRule(c.SizeRule); err != nil {
+		errs = append(errs, fmt.Errorf("--size-rule %q: want strict or ccb_simplified", c.SizeRule))
+	}
+	if !nis2.MemberState(c.Jurisdiction) {
+		errs = append(errs, fmt.Errorf("--jurisdiction %q: want the ISO code of an EU Member State, like BE", c.Jurisdiction))
+	}
+	if c.IndexRefresh < 100*time.Millisecond {
+		errs = append(errs, errors.New("--index-refresh must be at least 100ms"))
 	}
 	if c.IdleTimeout < time.Minute {
 		errs = append(errs, errors.New("--session-idle must be at least 1m"))

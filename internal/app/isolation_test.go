@@ -5,7 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/belfry-cert/belfry/internal/auth"
 	"github.com/belfry-cert/belfry/internal/dbtest"
+	"github.com/belfry-cert/belfry/internal/registry"
 	"github.com/belfry-cert/belfry/internal/store"
 	"github.com/belfry-cert/belfry/internal/webtest"
 )
@@ -28,12 +30,35 @@ func TestTenantIsolation(t *testing.T) {
 		if err := db.QueryRow(t.Context(), `SELECT id FROM api_tokens WHERE user_id = ?`, aMember.ID).Scan(&aTokenID); err != nil {
 			t.Fatal(err)
 		}
+		// A's registration, with a contact and a network claim only A has.
+		asA := auth.With(t.Context(), &auth.Principal{UserID: aAdmin.ID, OrgID: a.ID, OrgKind: "entity", Roles: []auth.Role{auth.RoleOrgAdmin}})
+		if _, err := e.App.Registry.Update(asA, a.ID, func(p *registry.Profile) error {
+			p.Address = registry.Address{Street: "Victimstraat 1", Postcode: "1000", City: "Victimville", Country: "BE"}
+			p.Contacts = []registry.Contact{{Role: registry.RoleIncident24x7, Name: "Victim SOC", Email: "victim-soc@victim.example", Phone: "+32 2 000 00 01"}}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		aClaims, err := e.App.Registry.AddClaims(asA, a.ID, []registry.ClaimInput{{Value: "victim-network.example"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		aClaim := strconv.FormatInt(aClaims[0].ID, 10)
 		browser := e.Login(t, bAdmin.Email, webtest.Password(bAdmin.Email))
 		api := e.API(t, e.Token(t, bAdmin, "read", "write"))
 		webtest.Isolate(t, e, browser, api, webtest.Fixture{
 			OrgID: a.ID,
 			Params: func(pattern string) map[string]string {
+				aID := strconv.FormatInt(a.ID, 10)
 				switch {
+				case strings.Contains(pattern, "/networks/{claim}"):
+					return map[string]string{"id": aID, "claim": aClaim}
+				case strings.Contains(pattern, "/contacts/{n}"):
+					return map[string]string{"id": aID, "n": "0"}
+				case strings.Contains(pattern, "/registrations/{id}"):
+					return map[string]string{"id": aID}
+				case strings.Contains(pattern, "/claims/{id}"):
+					return map[string]string{"id": aClaim}
 				case strings.Contains(pattern, "/tokens/{id}"):
 					return map[string]string{"id": strconv.FormatInt(aTokenID, 10)}
 				case strings.Contains(pattern, "/users/{id}"):
@@ -43,7 +68,8 @@ func TestTenantIsolation(t *testing.T) {
 				}
 				return nil
 			},
-			Markers: []string{"Victim Water Works", "victim.admin@victim.example", "victim.member@victim.example"},
+			Markers: []string{"Victim Water Works", "victim.admin@victim.example", "victim.member@victim.example",
+				"victim-soc@victim.example", "Victimville", "victim-network.example"},
 		})
 	})
 }

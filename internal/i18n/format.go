@@ -99,3 +99,25 @@ func norm(l string) string {
 	}
 	return Default
 }
+
+// Decimal formats x for locale with up to two decimals: thousands
+// grouped as Number does, and a decimal comma in nl, fr and de (57,5) or a
+// point in en (57.5). Trailing zero decimals are dropped.
+func Decimal(locale string, x float64) string {
+	s := strconv.FormatFloat(x, 'f', 2, 64)
+	whole, frac, _ := strings.Cut(s, ".")
+	frac = strings.TrimRight(frac, "0")
+	n, _ := strconv.ParseInt(whole, 10, 64)
+	out := Number(locale, n)
+	if n == 0 && strings.HasPrefix(whole, "-") {
+		out = "-0"
+	}
+	if frac == "" {
+		return out
+	}
+	mark := ","
+	if norm(locale) == "en" {
+		mark = "."
+	}
+	return out + mark + frac
+}

@@ -69,3 +69,23 @@ func TestDateTime(t *testing.T) {
 		t.Errorf("Number(en) = %q", got)
 	}
 }
+
+func TestDecimal(t *testing.T) {
+	for _, tc := range []struct {
+		locale string
+		x      float64
+		want   string
+	}{
+		{"en", 2100, "2,100"},
+		{"nl", 2100, "2.100"},
+		{"de", 57.5, "57,5"},
+		{"fr", 12500000, "12\u202f500\u202f000"},
+		{"en", 57.25, "57.25"},
+		{"nl", 0.5, "0,5"},
+		{"en", 1234.999, "1,235"},
+	} {
+		if got := Decimal(tc.locale, tc.x); got != tc.want {
+			t.Errorf("Decimal(%s, %v) = %q, want %q", tc.locale, tc.x, got, tc.want)
+		}
+	}
+}

@@ -11,38 +11,11 @@ import (
 	"github.com/belfry-cert/belfry/internal/web"
 )
 
-const pageSize = 50
-
-func offset(r *http.Request) int {
-	n, _ := strconv.Atoi(r.URL.Query().Get("page"))
-	if n < 1 {
-		n = 1
-	}
-	return (n - 1) * pageSize
-}
-
-// pager describes the position in a list for the pagination links.
-type pager struct {
-	Page, Pages, From, To, Total int
-	Query                        string // the filter query without page=
-}
-
-func newPager(r *http.Request, total int) pager {
-	off := offset(r)
-	q := r.URL.Query()
-	q.Del("page")
-	p := pager{Page: off/pageSize + 1, Pages: (total + pageSize - 1) / pageSize, Total: total, From: off + 1, To: min(off+pageSize, total), Query: q.Encode()}
-	if total == 0 {
-		p.From = 0
-	}
-	return p
-}
-
 // ---- organisations ----
 
 func (h *handlers) orgs(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	f := OrgFilter{Kind: q.Get("kind"), Text: strings.TrimSpace(q.Get("q")), Offset: offset(r), Limit: pageSize}
+	f := OrgFilter{Kind: q.Get("kind"), Text: strings.TrimSpace(q.Get("q")), Offset: web.PageOffset(r), Limit: web.PageSize}
 	if f.Kind != "" && !OrgKind(f.Kind).Valid() {
 		f.Kind = ""
 	}
@@ -52,7 +25,7 @@ func (h *handlers) orgs(w http.ResponseWriter, r *http.Request) error {
 	}
 	return h.srv.RenderPage(w, r, http.StatusOK, "organisations", &web.Page{
 		Title: h.srv.Catalog().T(web.Locale(r), "orgs.title", nil), Form: q,
-		Data: map[string]any{"Orgs": list, "Pager": newPager(r, total), "Kinds": OrgKinds}})
+		Data: map[string]any{"Orgs": list, "Pager": web.NewPager(r, total), "Kinds": OrgKinds}})
 }
 
 func (h *handlers) org(w http.ResponseWriter, r *http.Request) error {
@@ -147,7 +120,7 @@ func (h *handlers) updateOrg(w http.ResponseWriter, r *http.Request) error {
 func (h *handlers) users(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	orgID, _ := strconv.ParseInt(q.Get("org"), 10, 64)
-	f := UserFilter{OrgID: orgID, Role: q.Get("role"), Text: strings.TrimSpace(q.Get("q")), Offset: offset(r), Limit: pageSize}
+	f := UserFilter{OrgID: orgID, Role: q.Get("role"), Text: strings.TrimSpace(q.Get("q")), Offset: web.PageOffset(r), Limit: web.PageSize}
 	if f.Role != "" && !auth.Role(f.Role).Valid() {
 		f.Role = ""
 	}
@@ -157,7 +130,7 @@ func (h *handlers) users(w http.ResponseWriter, r *http.Request) error {
 	}
 	return h.srv.RenderPage(w, r, http.StatusOK, "users", &web.Page{
 		Title: h.srv.Catalog().T(web.Locale(r), "users.title", nil), Form: q,
-		Data: map[string]any{"Users": list, "Pager": newPager(r, total), "Roles": auth.AllRoles()}})
+		Data: map[string]any{"Users": list, "Pager": web.NewPager(r, total), "Roles": auth.AllRoles()}})
 }
 
 func (h *handlers) user(w http.ResponseWriter, r *http.Request) error {

@@ -348,3 +348,74 @@ func (s *Service) ResetTOTP(ctx context.Context, id int64) error {
 }
 
 func itoa(id int64) string { return strconv.FormatInt(id, 10) }
+
+// CreateOrganisationTx validates in and creates a non-authority
+// organisation inside tx, with its audit record, for callers that create
+// organisations as part of a larger change (registry import, sign-up).
+// The caller checks permissions.
+func CreateOrganisationTx(ctx context.Context, tx *store.Tx, in OrgInput, now time.Time) (*Organisation, error) {
+	o := &Organisation{}
+	if err := in.apply(o, true); err != nil {
+		return nil, err
+	}
+	if o.Kind == KindAuthority {
+		return nil, errs.Field("kind", "err.org_kind.authority_fixed", nil)
+	}
+	o.CreatedAt, o.UpdatedAt = now, now
+	if err := insertOrg(ctx, tx, o); err != nil {
+		return nil, err
+	}
+	return o, audit.Append(ctx, tx, now, audit.Change{Action: "organisation.create", ObjectType: "organisation",
+		ObjectID: itoa(o.ID), OrgID: o.ID, After: o})
+}
+
+// SignUpTx creates, inside tx, an entity organisation and its first
+// administrator with password pw, for self-registration after the
+// applicant has proved control of the e-mail address. Field errors name
+// the organisation's fields (name, enterprise_number) and the user's
+// (user_name, email, password).
+func SignUpTx(ctx context.Context, tx *store.Tx, org OrgInput, name, email, locale, pw string, now time.Time) (*Organisation, *User, error) {
+	kind := string(KindEntity)
+	org.Kind = &kind
+	o, err := CreateOrganisationTx(ctx, tx, org, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	roles := []string{string(auth.RoleOrgAdmin)}
+	u := &userRow{}
+	if err := (UserInput{OrgID: &o.ID, Email: &email, Name: &name, Locale: &locale, Roles: &roles}).apply(&u.User, true); err != nil {
+		return nil, nil, renameField(err, "name", "user_name")
+	}
+	if err := checkNewPassword("password", pw, u.Email); err != nil {
+		return nil, nil, err
+	}
+	u.OrgID, u.OrgName, u.OrgKind = o.ID, o.Name, o.Kind
+	u.PasswordHash = HashPassword(pw)
+	u.CreatedAt, u.UpdatedAt = now, now
+	if err := insertUser(ctx, tx, u); err != nil {
+		return nil, nil, err
+	}
+	return o, &u.User, audit.Append(ctx, tx, now, audit.Change{Action: "user.signup", ObjectType: "user",
+		ObjectID: itoa(u.ID), OrgID: o.ID, After: u.User})
+}
+
+// renameField renames one field of an Invalid error.
+func renameField(err error, from, to string) error {
+	e, ok := errs.As(err)
+	if !ok {
+		return err
+	}
+	for i := range e.Fields {
+		if e.Fields[i].Field == from {
+			e.Fields[i].Field = to
+		}
+	}
+	return e
+}
+
+// CheckNewPassword applies the password policy to pw for the account
+// email; the error names field.
+func CheckNewPassword(field, pw, email string) error { return checkNewPassword(field, pw, email) }
+
+// TokenHash is how one-time tokens are stored.
+func TokenHash(s string) string { return tokenHash(s) }

@@ -91,3 +91,33 @@ func WriteJSON(w http.ResponseWriter, status int, v any) error {
 	_, err = w.Write(append(b, '\n'))
 	return err
 }
+
+// PageSize is the number of rows on one page of a portal list.
+const PageSize = 50
+
+// PageOffset reads the 1-based page query parameter of a portal list and
+// returns the offset of its first row.
+func PageOffset(r *http.Request) int {
+	n, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	return (max(n, 1) - 1) * PageSize
+}
+
+// Pager describes the position in a portal list for the pagination
+// links: page Page of Pages, rows From–To of Total, and the filter query
+// without page=.
+type Pager struct {
+	Page, Pages, From, To, Total int
+	Query                        string
+}
+
+// NewPager describes the page of r in a list of total rows.
+func NewPager(r *http.Request, total int) Pager {
+	off := PageOffset(r)
+	q := r.URL.Query()
+	q.Del("page")
+	p := Pager{Page: off/PageSize + 1, Pages: (total + PageSize - 1) / PageSize, Total: total, From: off + 1, To: min(off+PageSize, total), Query: q.Encode()}
+	if total == 0 {
+		p.From = 0
+	}
+	return p
+}

@@ -105,7 +105,23 @@ func (rd *renderer) funcs(l string) template.FuncMap {
 		"utc":      func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") + " UTC" },
 		"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"number":   func(n int) string { return i18n.Number(l, int64(n)) },
-		"static":   staticPath,
+		// amount formats a figure (a float64 or a pointer to one, "" for
+		// nil) with grouping and the locale's decimal mark.
+		"amount": func(v any) string {
+			switch x := v.(type) {
+			case *float64:
+				if x == nil {
+					return ""
+				}
+				return i18n.Decimal(l, *x)
+			case float64:
+				return i18n.Decimal(l, x)
+			case int:
+				return i18n.Number(l, int64(x))
+			}
+			return fmt.Sprint(v)
+		},
+		"static": staticPath,
 		"query": func(kv ...any) string {
 			v := url.Values{}
 			for i := 0; i+1 < len(kv); i += 2 {
@@ -133,7 +149,20 @@ func (rd *renderer) funcs(l string) template.FuncMap {
 			}
 			return false
 		},
-		"add":     func(a, b int) int { return max(a+b, 0) },
+		"add": func(a, b int) int { return max(a+b, 0) },
+		// dict builds a map for a partial: {{template "x" (dict "P" . "Name" "n")}}.
+		"dict": func(kv ...any) map[string]any {
+			m := map[string]any{}
+			for i := 0; i+1 < len(kv); i += 2 {
+				m[fmt.Sprint(kv[i])] = kv[i+1]
+			}
+			return m
+		},
+		// tmap looks up a message with its arguments in a map:
+		// {{tmap .ReasonKey .ReasonArgs}}.
+		"tmap": func(key string, args map[string]any) string { return rd.cat.T(l, key, args) },
+		// list builds a list of strings: {{range list "a" "b"}}.
+		"list":    func(xs ...string) []string { return xs },
 		"mul":     func(a, b int) int { return a * b },
 		"locales": func() []string { return i18n.Locales },
 		"endonym": func(l string) string { return i18n.Endonyms[l] },
@@ -273,6 +302,11 @@ func (s *Server) nav(p *Page) []NavItem {
 		return nil
 	}
 	items := []NavItem{{Key: "nav.home", Path: "/"}}
+	if pr.IsAuthority() {
+		items = append(items, NavItem{Key: "nav.registry", Path: "/registry"})
+	} else if pr.OrgKind == "entity" {
+		items = append(items, NavItem{Key: "nav.registration", Path: fmt.Sprintf("/registrations/%d", pr.OrgID)})
+	}
 	if pr.CanReadAll() {
 		items = append(items, NavItem{Key: "nav.organisations", Path: "/organisations"})
 	}

@@ -1,0 +1,32 @@
+package registry
+
+import (
+	"embed"
+	"encoding/json"
+
+	"github.com/belfry-cert/belfry/internal/web"
+)
+
+//go:embed all:templates
+var templates embed.FS
+
+//go:embed openapi.json
+var openapi []byte
+
+// handlers serve the registry's portal pages and API.
+type handlers struct {
+	svc *Service
+	srv *web.Server
+}
+
+// Routes registers the registry's pages and API routes on srv.
+func (s *Service) Routes(srv *web.Server) {
+	srv.AddTemplates(templates)
+	if !json.Valid(openapi) {
+		panic("registry: openapi.json is not valid JSON")
+	}
+	srv.AddOpenAPI(openapi)
+	s.apiRoutes(srv)
+	s.pageRoutes(srv)
+	s.signupRoutes(srv)
+}
