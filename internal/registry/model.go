@@ -66,10 +66,11 @@ const (
 	RoleIncident24x7        ContactRole = "incident_24x7"    // CSIRT-facing, at any hour
 	RoleTechnicalAlerts     ContactRole = "technical_alerts" // receives threat alerts for networks
 	RoleEURepresentative    ContactRole = "eu_representative"
+	RoleGeneral             ContactRole = "general" // the organisation's general address and number
 )
 
 // ContactRoles lists the roles in display order.
-var ContactRoles = []ContactRole{RoleIncident24x7, RoleNIS2Contact, RoleTechnicalAlerts, RoleLegalRepresentative, RoleRegistrationManager, RoleEURepresentative}
+var ContactRoles = []ContactRole{RoleIncident24x7, RoleNIS2Contact, RoleTechnicalAlerts, RoleLegalRepresentative, RoleRegistrationManager, RoleEURepresentative, RoleGeneral}
 
 func (r ContactRole) valid() bool {
 	for _, x := range ContactRoles {
