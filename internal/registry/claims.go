@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -67,6 +68,11 @@ func NormalizeClaim(kind, value string) (string, error) {
 		if err != nil {
 			return "", errs.Field("value", "err.claim.prefix_invalid", map[string]any{"value": value, "reason": err.Error()})
 		}
+		for _, r := range reservedPrefixes {
+			if p.Overlaps(r) {
+				return "", errs.Field("value", "err.claim.prefix_reserved", map[string]any{"value": value, "range": r.String()})
+			}
+		}
 		return p.String(), nil
 	case constituency.KindASN:
 		n, err := constituency.NormalizeASN(value)
@@ -86,6 +92,20 @@ func NormalizeClaim(kind, value string) (string, error) {
 		return "", errs.Field("kind", "err.claim.kind_invalid", nil)
 	}
 }
+
+// reservedPrefixes are ranges no organisation owns on the internet
+// (RFC 6890 special-purpose registries): private, shared, loopback,
+// link-local, multicast and reserved space. Feeds never report them as an
+// organisation's, so a claim on them would only create false owners. The
+// documentation ranges stay allowed for tests and demonstrations.
+var reservedPrefixes = func() []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range []string{"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+		"192.168.0.0/16", "224.0.0.0/4", "240.0.0.0/4", "::/127", "fc00::/7", "fe80::/10", "ff00::/8"} {
+		out = append(out, netip.MustParsePrefix(s))
+	}
+	return out
+}()
 
 // GuessKind says which kind of claim a bare value is: an ASN when it reads
 // AS…, a prefix when it parses as an address or CIDR, else a domain.
@@ -458,6 +478,12 @@ func (s *Service) LoadClaims(ctx context.Context) (int64, []constituency.Claim, 
 			return 0, nil, err
 		}
 		c.Kind = constituency.Kind(kind)
+		// A claim stored under older, looser rules must not stop every
+		// other claim from reaching the index: leave it out and say so.
+		if v, err := NormalizeClaim(kind, c.Value); err != nil || v != c.Value {
+			s.log.Warn("constituency claim left out of the index: it no longer passes validation", "claim", c.ID, "kind", kind, "value", c.Value)
+			continue
+		}
 		claims = append(claims, c)
 	}
 	return version, claims, rows.Err()

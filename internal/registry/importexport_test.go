@@ -142,7 +142,7 @@ func ioRecord(i int) []string {
 	return []string{ioNumber(i), fmt.Sprintf("Entity %05d NV", i), "energy.electricity.dso; energy.gas.dso", "120",
 		"30 000 000", "20000000.50", "Wetstraat 16", "1000", "Brussel", "be", fmt.Sprintf("entity%d.example", i),
 		"SOC", fmt.Sprintf("soc@entity%d.example", i), "+32 2 501 02 11",
-		fmt.Sprintf("10.%d.%d.0/24", i/256, i%256), strconv.Itoa(4200000000 + i), fmt.Sprintf("entity%d.example", i)}
+		fmt.Sprintf("11.%d.%d.0/24", i/256, i%256), strconv.Itoa(4200000000 + i), fmt.Sprintf("entity%d.example", i)}
 }
 
 func ioRecords(n int) [][]string {

@@ -474,8 +474,9 @@ func TestClaimsAndIndex(t *testing.T) {
 		ctx := f.as(f.adminA)
 		bg := context.Background()
 		// Every bad value is reported, and nothing is stored.
-		_, err := f.svc.AddClaims(ctx, f.a, []ClaimInput{{Value: "198.51.100.0/22"}, {Value: "192.0.2.1/24"}, {Value: "AS0"}, {Value: "not a domain"}})
-		if got := fieldsOf(t, err); !slices.Equal(got, []string{"values[1]", "values[2]", "values[3]"}) {
+		_, err := f.svc.AddClaims(ctx, f.a, []ClaimInput{{Value: "198.51.100.0/22"}, {Value: "192.0.2.1/24"}, {Value: "AS0"}, {Value: "not a domain"},
+			{Value: "10.1.0.0/16"}, {Value: "fd00::/8"}, {Value: "172.0.0.0/8"}})
+		if got := fieldsOf(t, err); !slices.Equal(got, []string{"values[1]", "values[2]", "values[3]", "values[4]", "values[5]", "values[6]"}) {
 			t.Errorf("bad claims: fields %v", got)
 		}
 		if list, _, _ := f.svc.Claims(ctx, ClaimFilter{}); len(list) != 0 {
@@ -557,6 +558,15 @@ func TestClaimsAndIndex(t *testing.T) {
 		}
 		if err := f.svc.DeleteClaim(f.as(f.adB), claims[0].ID); !errs.Is(err, errs.NotFound) {
 			t.Errorf("B deletes A's claim: %v", err)
+		}
+
+		// A claim stored under looser rules is left out of the index, and
+		// the others still get in.
+		if _, err := db.Exec(bg, `INSERT INTO constituency_claims (org_id, kind, value, status, created_at) VALUES (?, 'prefix', '10.0.0.0/8', 'approved', ?)`, f.b, f.now); err != nil {
+			t.Fatal(err)
+		}
+		if _, claimsNow, err := f.svc.LoadClaims(bg); err != nil || len(claimsNow) != 5 {
+			t.Errorf("LoadClaims = %d claims, %v; want the 5 valid ones", len(claimsNow), err)
 		}
 
 		// Another instance, polling the version, sees the same claims.
