@@ -435,6 +435,8 @@ func TestChangeDeadline(t *testing.T) {
 		{[]string{"registrar"}, "2027-11-30T08:15:00Z", "2028-02-29T08:15:00Z"},                             // leap year
 		{[]string{"energy.electricity.dso", "ict_b2b.msp"}, "2026-01-31T23:59:59Z", "2026-04-30T23:59:59Z"}, // any Art. 27 type
 		{[]string{"digital_infra.pecn"}, "2026-01-31T12:00:00Z", "2026-02-14T12:00:00Z"},                    // PECN is not in Art. 27
+		{[]string{"energy.electricity.dso"}, "2025-04-01T00:00:00Z", "2025-04-15T00:00:00Z"},                // nis2.md §7.3 D13
+		{[]string{"digital_infra.cloud"}, "2025-04-01T00:00:00Z", "2025-07-01T00:00:00Z"},                   // nis2.md §7.3 D14
 	} {
 		if got := ChangeDeadline(tc.types, at(tc.from)); !got.Equal(at(tc.want)) {
 			t.Errorf("ChangeDeadline(%v, %s) = %s, want %s", tc.types, tc.from, got.Format(time.RFC3339), tc.want)
