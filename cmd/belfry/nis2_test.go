@@ -151,9 +151,9 @@ func TestNIS2Usage(t *testing.T) {
 		want   error // errUsage, flag.ErrHelp or nil for another error
 		stderr string
 	}{
-		{nil, errUsage, "Usage: belfry nis2 classify"},
+		{nil, errUsage, "belfry nis2 classify"},
 		{[]string{"frob"}, errUsage, `unknown subcommand "frob"`},
-		{[]string{"--help"}, flag.ErrHelp, "Usage: belfry nis2 classify"},
+		{[]string{"--help"}, flag.ErrHelp, "belfry nis2 classify"},
 		{[]string{"classify", "-h"}, flag.ErrHelp, "-size-rule"},
 		{[]string{"classify", "--size-rule", "loose", c01}, errUsage, "--size-rule must be strict or ccb_simplified"},
 		{[]string{"classify", "--size-rule", "", c01}, errUsage, "--size-rule must be strict or ccb_simplified"},

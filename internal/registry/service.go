@@ -583,17 +583,7 @@ func IsArt27(types []string) bool {
 // and time, clamped to the month's last day).
 func ChangeDeadline(types []string, from time.Time) time.Time {
 	if IsArt27(types) {
-		return AddMonths(from, 3)
+		return nis2.AddMonths(from, 3)
 	}
 	return from.Add(14 * 24 * time.Hour)
-}
-
-// AddMonths adds n calendar months to t in UTC, keeping the clock time and
-// clamping the day to the last day of the target month (nis2.md §2.4).
-func AddMonths(t time.Time, n int) time.Time {
-	t = t.UTC()
-	y, m, d := t.Date()
-	first := time.Date(y, m+time.Month(n), 1, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
-	last := first.AddDate(0, 1, -1).Day()
-	return first.AddDate(0, 0, min(d, last)-1)
 }
