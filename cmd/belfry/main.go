@@ -27,7 +27,7 @@ var commands = []command{
 	{"migrate", "apply database migrations and exit", runMigrate},
 	{"user", "manage users: add, password, list", runUser},
 	{"audit", "audit log: verify", runAudit},
-	{"nis2", "NIS2 tools: classify an organisation, compute reporting deadlines", runNIS2},
+	{"nis2", "NIS2 tools: classify, reporting deadlines, incident significance", runNIS2},
 	{"constituency", "who owns an IP address, AS number or domain: lookup", runConstituency},
 	{"backup", "write a consistent copy of the SQLite database", runBackup},
 	{"config", "print the effective configuration, secrets redacted", runConfig},

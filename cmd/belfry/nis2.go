@@ -17,10 +17,11 @@ import (
 
 const nis2Usage = `Usage:
   belfry nis2 classify [--size-rule strict|ccb_simplified] [--jurisdiction BE] [--research-in-scope] [--explain] [FILE|-]
-  belfry nis2 deadlines [--now RFC3339] [--text] [FILE|-]`
+  belfry nis2 deadlines [--now RFC3339] [--text] [FILE|-]
+  belfry nis2 significance [--text] [FILE|-]`
 
 // runNIS2 runs the NIS2 tools: classify an organisation, compute the
-// reporting deadlines of an incident.
+// reporting deadlines of an incident, assess an incident's significance.
 func runNIS2(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, nis2Usage)
@@ -31,11 +32,13 @@ func runNIS2(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return nis2Classify(args[1:], os.Stdin, stdout, stderr)
 	case "deadlines":
 		return runNIS2Deadlines(ctx, args[1:], stdout, stderr)
+	case "significance":
+		return runNIS2Significance(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stderr, nis2Usage)
 		return flag.ErrHelp
 	default:
-		fmt.Fprintf(stderr, "belfry nis2: unknown subcommand %q (want classify or deadlines)\n%s\n", args[0], nis2Usage)
+		fmt.Fprintf(stderr, "belfry nis2: unknown subcommand %q (want classify, deadlines or significance)\n%s\n", args[0], nis2Usage)
 		return errUsage
 	}
 }
