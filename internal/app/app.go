@@ -28,6 +28,7 @@ import (
 	"github.com/belfry-cert/belfry/internal/nis2"
 	"github.com/belfry-cert/belfry/internal/notify"
 	"github.com/belfry-cert/belfry/internal/registry"
+	"github.com/belfry-cert/belfry/internal/reporting"
 	"github.com/belfry-cert/belfry/internal/store"
 	"github.com/belfry-cert/belfry/internal/web"
 )
@@ -40,6 +41,7 @@ type App struct {
 	Catalog  *i18n.Catalog
 	Identity *identity.Service
 	Registry *registry.Service
+	Reports  *reporting.Service
 	Notify   *notify.Service
 	Jobs     *jobs.Queue
 	Web      *web.Server
@@ -117,6 +119,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*App,
 	if err := a.Registry.Index().Refresh(ctx, a.Registry.LoadClaims); err != nil {
 		return nil, fmt.Errorf("constituency index: %w", err)
 	}
+	a.Reports = reporting.NewService(db, log)
 	workers := jobs.NewWorkers()
 	a.Notify.Register(workers)
 	river.AddWorker(workers, &purgeWorker{svc: a.Identity})
@@ -146,6 +149,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*App,
 	a.Identity.OIDCRoutes(a.Web)
 	audit.Routes(a.Web, db)
 	a.Registry.Routes(a.Web)
+	a.Reports.Routes(a.Web)
+	a.Reports.PageRoutes(a.Web)
 	h, err := a.Web.Handler()
 	if err != nil {
 		return nil, err

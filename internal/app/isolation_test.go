@@ -4,10 +4,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/belfry-cert/belfry/internal/auth"
 	"github.com/belfry-cert/belfry/internal/dbtest"
 	"github.com/belfry-cert/belfry/internal/registry"
+	"github.com/belfry-cert/belfry/internal/reporting"
 	"github.com/belfry-cert/belfry/internal/store"
 	"github.com/belfry-cert/belfry/internal/webtest"
 )
@@ -44,6 +46,16 @@ func TestTenantIsolation(t *testing.T) {
 			t.Fatal(err)
 		}
 		aClaim := strconv.FormatInt(aClaims[0].ID, 10)
+		// A's incident, with a submitted early warning and a draft.
+		aInc, err := e.App.Reports.CreateIncident(asA, reporting.IncidentInput{Title: "Victim ransomware outbreak", AwareAt: time.Now().Add(-time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		aRec, err := e.App.Reports.Submit(asA, aInc.ID, reporting.EarlyWarning, reporting.Content{IncidentStatus: "ongoing",
+			Summary: "Victim-only summary text", SuspectedMalicious: "yes", CrossBorder: "no"}, reporting.SubmitOptions{IdempotencyKey: "victim-key"})
+		if err != nil {
+			t.Fatal(err)
+		}
 		browser := e.Login(t, bAdmin.Email, webtest.Password(bAdmin.Email))
 		api := e.API(t, e.Token(t, bAdmin, "read", "write"))
 		webtest.Isolate(t, e, browser, api, webtest.Fixture{
@@ -59,6 +71,14 @@ func TestTenantIsolation(t *testing.T) {
 					return map[string]string{"id": aID}
 				case strings.Contains(pattern, "/claims/{id}"):
 					return map[string]string{"id": aClaim}
+				case strings.Contains(pattern, "/incidents/{id}/{stage}/{page}"):
+					// The portal's check-answers pages and receipts share one
+					// pattern; the receipt shows the most.
+					return map[string]string{"id": strconv.FormatInt(aInc.ID, 10), "stage": "receipts", "page": aRec.Ref}
+				case strings.Contains(pattern, "/incidents/{id}"):
+					return map[string]string{"id": strconv.FormatInt(aInc.ID, 10), "stage": "early_warning"}
+				case strings.Contains(pattern, "/receipts/{ref}"):
+					return map[string]string{"ref": aRec.Ref}
 				case strings.Contains(pattern, "/tokens/{id}"):
 					return map[string]string{"id": strconv.FormatInt(aTokenID, 10)}
 				case strings.Contains(pattern, "/users/{id}"):
@@ -69,7 +89,7 @@ func TestTenantIsolation(t *testing.T) {
 				return nil
 			},
 			Markers: []string{"Victim Water Works", "victim.admin@victim.example", "victim.member@victim.example",
-				"victim-soc@victim.example", "Victimville", "victim-network.example"},
+				"victim-soc@victim.example", "Victimville", "victim-network.example", "Victim ransomware outbreak", "Victim-only summary text", aRec.SHA256},
 		})
 	})
 }

@@ -303,9 +303,11 @@ func (s *Server) nav(p *Page) []NavItem {
 	}
 	items := []NavItem{{Key: "nav.home", Path: "/"}}
 	if pr.IsAuthority() {
-		items = append(items, NavItem{Key: "nav.registry", Path: "/registry"})
+		// Read-only for now: the analysts' inbox comes later.
+		items = append(items, NavItem{Key: "nav.registry", Path: "/registry"}, NavItem{Key: "nav.incidents", Path: "/incidents"})
 	} else if pr.OrgKind == "entity" {
-		items = append(items, NavItem{Key: "nav.registration", Path: fmt.Sprintf("/registrations/%d", pr.OrgID)})
+		items = append(items, NavItem{Key: "nav.incidents", Path: "/incidents"},
+			NavItem{Key: "nav.registration", Path: fmt.Sprintf("/registrations/%d", pr.OrgID)})
 	}
 	if pr.CanReadAll() {
 		items = append(items, NavItem{Key: "nav.organisations", Path: "/organisations"})
