@@ -112,7 +112,9 @@ func (in *Incident) clock() nis2.ClockFacts {
 	f.EarlyWarningSubmittedAt = at(EarlyWarning)
 	f.CSIRTReceivedEarlyWarningAt = f.EarlyWarningSubmittedAt
 	f.NotificationSubmittedAt = at(IncidentNotification)
-	f.IntermediateSubmittedAt = at(IntermediateReport)
+	// An intermediate report has a clock only when requested; requests
+	// are not recorded yet, so one filed on the entity's own initiative
+	// does not count against any deadline.
 	f.ProgressReportSubmittedAt = at(ProgressReport)
 	f.FinalReportSubmittedAt = at(FinalReport)
 	if in.HandledAt != nil {
@@ -126,14 +128,21 @@ func (in *Incident) clock() nis2.ClockFacts {
 // final report one month after it is handled (Art. 23(4)(e)).
 func (in *Incident) computeDeadlines(now time.Time) error {
 	f := in.clock()
+	// A progress report filed says the incident was ongoing when the final
+	// report fell due.
+	f.OngoingAtFinalDue = !f.ProgressReportSubmittedAt.IsZero()
 	d, err := nis2.Due(f, now)
 	if err != nil {
 		return err
 	}
-	if fr, ok := d.Stage(FinalReport); ok && in.Status == StatusOngoing && f.FinalReportSubmittedAt.IsZero() && !fr.Due.IsZero() && !now.Before(fr.Due) {
-		f.OngoingAtFinalDue = true
-		if d, err = nis2.Due(f, now); err != nil {
-			return err
+	if fr, ok := d.Stage(FinalReport); ok && f.FinalReportSubmittedAt.IsZero() && !fr.Due.IsZero() {
+		stillOngoing := in.HandledAt == nil && in.Status == StatusOngoing && !now.Before(fr.Due)
+		handledLater := in.HandledAt != nil && in.HandledAt.After(fr.Due)
+		if !f.OngoingAtFinalDue && (stillOngoing || handledLater) {
+			f.OngoingAtFinalDue = true
+			if d, err = nis2.Due(f, now); err != nil {
+				return err
+			}
 		}
 	}
 	in.Deadlines = &d
@@ -297,7 +306,10 @@ func (s *Service) incident(ctx context.Context, q store.Querier, id int64) (*Inc
 		return nil, err
 	}
 	if err := in.computeDeadlines(s.tick()); err != nil {
-		return nil, fmt.Errorf("reporting: deadlines of %s: %w", in.Ref, err)
+		// The incident must stay readable even if its facts do not fit
+		// the clock rules; the fault is ours to fix, so log it.
+		s.log.Error("reporting: deadlines not computed", "incident", in.Ref, "err", err)
+		in.Deadlines = nil
 	}
 	if auth.From(ctx).OrgID == in.OrgID {
 		// Drafts are the entity's own work in progress.

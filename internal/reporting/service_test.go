@@ -321,5 +321,27 @@ func TestIncidentDeadlines(t *testing.T) {
 		if pr := stage(got, ProgressReport); pr.Status != nis2.Overdue {
 			t.Errorf("progress report of an ongoing incident = %+v", pr)
 		}
+		// The progress report, then the incident is handled: the final
+		// report is due a month after (Art. 23(4)(e); §7.3 D10).
+		if _, err := f.svc.Submit(ctx, inc.ID, ProgressReport, Content{IncidentStatus: "ongoing", Update: "restoring"}, SubmitOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		f.now = f.now.Add(48 * time.Hour)
+		if _, err := f.svc.Submit(ctx, inc.ID, IntermediateReport, Content{IncidentStatus: "closed", Update: "restored"}, SubmitOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		got, err = f.svc.Incident(ctx, inc.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.HandledAt == nil || !got.HandledAt.Equal(f.now) {
+			t.Fatalf("handled at = %v, want %s", got.HandledAt, f.now)
+		}
+		if fr := stage(got, FinalReport); !fr.Due.Equal(nis2.AddMonths(f.now, 1)) || fr.Status != nis2.Pending {
+			t.Errorf("final report after handling = %+v, want due %s", fr, nis2.AddMonths(f.now, 1))
+		}
+		if pr := stage(got, ProgressReport); pr.Status != nis2.SubmittedLate {
+			t.Errorf("progress report = %+v", pr)
+		}
 	})
 }
