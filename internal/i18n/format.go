@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 var monthNames = map[string][12]string{
@@ -120,4 +121,33 @@ func Decimal(locale string, x float64) string {
 		mark = "."
 	}
 	return out + mark + frac
+}
+
+// ParseAmount reads a number typed by a person in locale: spaces, no-break
+// spaces and apostrophes group thousands, and "€" or "EUR" may come with
+// it; in nl, fr and de a comma is the decimal mark and dots group
+// thousands, in en the reverse. An empty amount is nil.
+func ParseAmount(s, locale string) (*float64, error) {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case unicode.IsSpace(r), r == '\u00a0', r == '\u202f', r == '\'', r == '€':
+			return -1
+		}
+		return r
+	}, strings.TrimSpace(s))
+	s = strings.TrimSuffix(strings.TrimSuffix(s, "EUR"), "eur")
+	if s == "" {
+		return nil, nil
+	}
+	if norm(locale) == "en" {
+		s = strings.ReplaceAll(s, ",", "")
+	} else if strings.Contains(s, ",") || strings.Count(s, ".") > 1 || (strings.Contains(s, ".") && len(s)-strings.LastIndex(s, ".") == 4) {
+		s = strings.ReplaceAll(s, ".", "")
+		s = strings.ReplaceAll(s, ",", ".")
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return nil, err
+	}
+	return &f, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/belfry-cert/belfry/internal/auth"
 	"github.com/belfry-cert/belfry/internal/errs"
+	"github.com/belfry-cert/belfry/internal/i18n"
 	"github.com/belfry-cert/belfry/internal/nis2"
 	"github.com/belfry-cert/belfry/internal/web"
 	"golang.org/x/text/collate"
@@ -367,34 +368,6 @@ func sizeValues(reg *Registration) url.Values {
 	return v
 }
 
-// ParseAmount reads a number typed by a person: spaces, no-break spaces and
-// apostrophes group thousands; in nl, fr and de a comma is the decimal
-// mark and dots group thousands, in en the reverse.
-func ParseAmount(s, locale string) (*float64, error) {
-	s = strings.Map(func(r rune) rune {
-		switch r {
-		case ' ', '\u00a0', '\u202f', '\'', '€':
-			return -1
-		}
-		return r
-	}, strings.TrimSpace(s))
-	s = strings.TrimSuffix(strings.TrimSuffix(s, "EUR"), "eur")
-	if s == "" {
-		return nil, nil
-	}
-	if locale == "en" {
-		s = strings.ReplaceAll(s, ",", "")
-	} else if strings.Contains(s, ",") || strings.Count(s, ".") > 1 || (strings.Contains(s, ".") && len(s)-strings.LastIndex(s, ".") == 4) {
-		s = strings.ReplaceAll(s, ".", "")
-		s = strings.ReplaceAll(s, ",", ".")
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return nil, err
-	}
-	return &f, nil
-}
-
 func (h *handlers) sizeForm(w http.ResponseWriter, r *http.Request) error {
 	reg, err := h.editable(r)
 	if err != nil {
@@ -413,7 +386,7 @@ func (h *handlers) saveSize(w http.ResponseWriter, r *http.Request) error {
 	updated, err := h.svc.Update(r.Context(), reg.OrgID, func(p *Profile) error {
 		var v errs.Validator
 		num := func(name string, required bool) *float64 {
-			x, err := ParseAmount(f.Get(name), l)
+			x, err := i18n.ParseAmount(f.Get(name), l)
 			switch {
 			case err != nil:
 				v.Add(name, "err.reg.number_invalid", nil)

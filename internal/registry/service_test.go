@@ -444,32 +444,6 @@ func TestChangeDeadline(t *testing.T) {
 	}
 }
 
-func TestParseAmount(t *testing.T) {
-	for _, tc := range []struct {
-		in, locale string
-		want       float64
-		ok         bool
-	}{
-		{"12 500 000", "en", 12500000, true},
-		{"12,500,000", "en", 12500000, true},
-		{"12.500.000", "nl", 12500000, true},
-		{"57,5", "fr", 57.5, true},
-		{"57.5", "en", 57.5, true},
-		{"1.500", "de", 1500, true},
-		{"€ 2 000 000", "nl", 2000000, true},
-		{"12\u00a0500", "fr", 12500, true},
-		{"twelve", "en", 0, false},
-	} {
-		got, err := ParseAmount(tc.in, tc.locale)
-		if (err == nil) != tc.ok || (tc.ok && (got == nil || *got != tc.want)) {
-			t.Errorf("ParseAmount(%q, %s) = %v, %v", tc.in, tc.locale, got, err)
-		}
-	}
-	if got, err := ParseAmount("  ", "en"); got != nil || err != nil {
-		t.Errorf("empty amount = %v, %v", got, err)
-	}
-}
-
 func TestClaimsAndIndex(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)

@@ -325,7 +325,7 @@ func ParseForm(stage Stage, f url.Values, locale string, base Content, now time.
 				SystemsAffected: parseCount(get("quantities_systems_affected"), "quantities_systems_affected", &v),
 				DurationMinutes: parseCount(get("quantities_duration_minutes"), "quantities_duration_minutes", &v),
 			}
-			loss, err := ParseAmount(get("quantities_direct_loss_eur"), locale)
+			loss, err := i18n.ParseAmount(get("quantities_direct_loss_eur"), locale)
 			if err != nil {
 				v.Add("quantities_direct_loss_eur", "err.repui.amount_invalid", nil)
 			}
@@ -405,35 +405,6 @@ func grouped(s string) bool {
 		}
 	}
 	return true
-}
-
-// ParseAmount reads an amount in euro typed by a person: spaces and
-// apostrophes group thousands, "€" and "EUR" may come with it; in nl, fr
-// and de a comma is the decimal mark and dots group thousands, in en the
-// reverse. An empty amount is nil.
-func ParseAmount(s, locale string) (*float64, error) {
-	s = strings.Map(func(r rune) rune {
-		switch {
-		case unicode.IsSpace(r), r == '\u00a0', r == '\u202f', r == '\'', r == '€':
-			return -1
-		}
-		return r
-	}, strings.TrimSpace(s))
-	s = strings.TrimSuffix(strings.TrimSuffix(s, "EUR"), "eur")
-	if s == "" {
-		return nil, nil
-	}
-	if locale == "en" {
-		s = strings.ReplaceAll(s, ",", "")
-	} else if strings.Contains(s, ",") || strings.Count(s, ".") > 1 || (strings.Contains(s, ".") && len(s)-strings.LastIndex(s, ".") == 4) {
-		s = strings.ReplaceAll(s, ".", "")
-		s = strings.ReplaceAll(s, ",", ".")
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return nil, err
-	}
-	return &f, nil
 }
 
 // monthNames are the names of the months in Belfry's languages, without
