@@ -120,12 +120,19 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*App,
 		return nil, fmt.Errorf("constituency index: %w", err)
 	}
 	a.Reports = reporting.NewService(db, log)
+	leads, err := reporting.ParseLeadTimes(cfg.ReportReminders)
+	if err != nil {
+		return nil, fmt.Errorf("--report-reminders: %w", err)
+	}
+	a.Reports.SetMail(a.Notify, cat, baseURL, leads)
 	workers := jobs.NewWorkers()
 	a.Notify.Register(workers)
 	river.AddWorker(workers, &purgeWorker{svc: a.Identity})
 	river.AddWorker(workers, &registry.ReminderWorker{Service: a.Registry})
+	river.AddWorker(workers, &reporting.ReminderWorker{Service: a.Reports})
 	a.Jobs, err = jobs.New(db, log, workers, jobs.Options{Work: cfg.Workers,
-		Periodic: []*jobs.Periodic{jobs.Every(15*time.Minute, purgeArgs{}), jobs.Every(time.Hour, registry.ReminderArgs{})}})
+		Periodic: []*jobs.Periodic{jobs.Every(15*time.Minute, purgeArgs{}), jobs.Every(time.Hour, registry.ReminderArgs{}),
+			jobs.Every(5*time.Minute, reporting.ReminderArgs{})}})
 	if err != nil {
 		return nil, err
 	}
@@ -151,6 +158,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*App,
 	a.Registry.Routes(a.Web)
 	a.Reports.Routes(a.Web)
 	a.Reports.PageRoutes(a.Web)
+	a.Reports.InboxRoutes(a.Web)
 	h, err := a.Web.Handler()
 	if err != nil {
 		return nil, err

@@ -17,6 +17,7 @@ import (
 	"github.com/belfry-cert/belfry/internal/identity"
 	"github.com/belfry-cert/belfry/internal/nis2"
 	"github.com/belfry-cert/belfry/internal/notify"
+	"github.com/belfry-cert/belfry/internal/reporting"
 )
 
 // Config is every setting of a Belfry instance. Each has a flag and a
@@ -44,8 +45,11 @@ type Config struct {
 	// IndexRefresh is how often an instance checks for changed
 	// constituency claims made on another instance.
 	IndexRefresh time.Duration
-	SMTP         notify.SMTPConfig
-	OIDC         identity.OIDCConfig
+	// ReportReminders are the comma-separated lead times before each
+	// NIS2 reporting deadline at which the entity is reminded by e-mail.
+	ReportReminders string
+	SMTP            notify.SMTPConfig
+	OIDC            identity.OIDCConfig
 }
 
 // env returns BELFRY_<name> or def.
@@ -87,6 +91,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Jurisdiction, "jurisdiction", env("JURISDICTION", "BE"), "the authority's Member State, ISO `code` [BELFRY_JURISDICTION]")
 	fs.BoolVar(&c.ResearchInScope, "research-in-scope", envBool("RESEARCH_IN_SCOPE", false), "treat research organisations (NIS2 Annex II, point 7) as in scope [BELFRY_RESEARCH_IN_SCOPE]")
 	fs.DurationVar(&c.IndexRefresh, "index-refresh", envDuration("INDEX_REFRESH", 5*time.Second), "how often to check for constituency claims changed on other instances [BELFRY_INDEX_REFRESH]")
+	fs.StringVar(&c.ReportReminders, "report-reminders", env("REPORT_REMINDERS", reporting.DefaultReminderLeads), "comma-separated `durations` before each incident reporting deadline at which to remind by e-mail; none for no advance reminder [BELFRY_REPORT_REMINDERS]")
 	fs.StringVar(&c.SMTP.Host, "smtp-host", env("SMTP_HOST", ""), "SMTP server `host`; empty disables e-mail [BELFRY_SMTP_HOST]")
 	fs.IntVar(&c.SMTP.Port, "smtp-port", envInt("SMTP_PORT", 0), "SMTP `port`; 0 means 587 for starttls, 465 for tls, 25 for none [BELFRY_SMTP_PORT]")
 	fs.StringVar(&c.SMTP.Username, "smtp-user", env("SMTP_USER", ""), "SMTP `user` name [BELFRY_SMTP_USER]")
@@ -150,6 +155,9 @@ func (c *Config) Validate() error {
 	}
 	if c.IdleTimeout < time.Minute {
 		errs = append(errs, errors.New("--session-idle must be at least 1m"))
+	}
+	if _, err := reporting.ParseLeadTimes(c.ReportReminders); err != nil {
+		errs = append(errs, fmt.Errorf("--report-reminders %q: %w", c.ReportReminders, err))
 	}
 	if c.SMTP.Host != "" {
 		if err := c.SMTP.Validate(); err != nil {

@@ -56,6 +56,17 @@ func TestTenantIsolation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The authority's internal note on A's incident, which no
+		// organisation ever sees.
+		var authorityID int64
+		if err := db.QueryRow(t.Context(), `SELECT id FROM organisations WHERE kind = 'authority' ORDER BY id LIMIT 1`).Scan(&authorityID); err != nil {
+			t.Fatal(err)
+		}
+		analyst := e.User(t, authorityID, "victim-analyst@authority.example", "analyst")
+		asAnalyst := auth.With(t.Context(), &auth.Principal{UserID: analyst.ID, OrgID: authorityID, OrgKind: "authority", Roles: []auth.Role{auth.RoleAnalyst}})
+		if _, err := e.App.Reports.AddNote(asAnalyst, aInc.ID, "Victim internal triage note"); err != nil {
+			t.Fatal(err)
+		}
 		browser := e.Login(t, bAdmin.Email, webtest.Password(bAdmin.Email))
 		api := e.API(t, e.Token(t, bAdmin, "read", "write"))
 		webtest.Isolate(t, e, browser, api, webtest.Fixture{
@@ -75,6 +86,10 @@ func TestTenantIsolation(t *testing.T) {
 					// The portal's check-answers pages and receipts share one
 					// pattern; the receipt shows the most.
 					return map[string]string{"id": strconv.FormatInt(aInc.ID, 10), "stage": "receipts", "page": aRec.Ref}
+				case strings.Contains(pattern, "/incidents/{id}/triage"), strings.Contains(pattern, "/incidents/{id}/assign"),
+					strings.Contains(pattern, "/incidents/{id}/feedback"), strings.Contains(pattern, "/incidents/{id}/notes"):
+					// The authority's inbox: the victim's incident.
+					return map[string]string{"id": strconv.FormatInt(aInc.ID, 10)}
 				case strings.Contains(pattern, "/incidents/{id}"):
 					return map[string]string{"id": strconv.FormatInt(aInc.ID, 10), "stage": "early_warning"}
 				case strings.Contains(pattern, "/receipts/{ref}"):
@@ -89,7 +104,8 @@ func TestTenantIsolation(t *testing.T) {
 				return nil
 			},
 			Markers: []string{"Victim Water Works", "victim.admin@victim.example", "victim.member@victim.example",
-				"victim-soc@victim.example", "Victimville", "victim-network.example", "Victim ransomware outbreak", "Victim-only summary text", aRec.SHA256},
+				"victim-soc@victim.example", "Victimville", "victim-network.example", "Victim ransomware outbreak", "Victim-only summary text", aRec.SHA256,
+				"Victim internal triage note"},
 		})
 	})
 }

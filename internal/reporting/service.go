@@ -24,9 +24,10 @@ import (
 
 // Service is the reporting intake.
 type Service struct {
-	db  *store.DB
-	log *slog.Logger
-	now func() time.Time
+	db        *store.DB
+	log       *slog.Logger
+	now       func() time.Time
+	reminders *reminderConfig // set by SetMail; nil sends no reminders
 }
 
 // NewService returns the reporting service on db.
@@ -86,6 +87,8 @@ type Incident struct {
 	// Deadlines are the legal clocks of every stage at the time of reading
 	// (NIS2 Art. 23(4) and (5); nis2.md §2.4).
 	Deadlines *nis2.Deadlines `json:"deadlines"`
+	// feedbackAt is when the CSIRT recorded its initial feedback.
+	feedbackAt time.Time
 }
 
 // First returns the first (not corrected) submission of stage, or nil.
@@ -120,6 +123,7 @@ func (in *Incident) clock() nis2.ClockFacts {
 	if in.HandledAt != nil {
 		f.HandledAt = *in.HandledAt
 	}
+	f.CSIRTFeedbackAt = in.feedbackAt
 	return f
 }
 
@@ -304,6 +308,13 @@ func (s *Service) incident(ctx context.Context, q store.Querier, id int64) (*Inc
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
+	}
+	var feedback sql.Null[time.Time]
+	if err := q.QueryRow(ctx, `SELECT feedback_at FROM incident_triage WHERE incident_id = ?`, id).Scan(&feedback); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	if feedback.Valid {
+		in.feedbackAt = feedback.V.UTC()
 	}
 	if err := in.computeDeadlines(s.tick()); err != nil {
 		// The incident must stay readable even if its facts do not fit

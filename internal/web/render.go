@@ -303,8 +303,8 @@ func (s *Server) nav(p *Page) []NavItem {
 	}
 	items := []NavItem{{Key: "nav.home", Path: "/"}}
 	if pr.IsAuthority() {
-		// Read-only for now: the analysts' inbox comes later.
-		items = append(items, NavItem{Key: "nav.registry", Path: "/registry"}, NavItem{Key: "nav.incidents", Path: "/incidents"})
+		items = append(items, NavItem{Key: "nav.inbox", Path: "/inbox"}, NavItem{Key: "nav.registry", Path: "/registry"},
+			NavItem{Key: "nav.incidents", Path: "/incidents"})
 	} else if pr.OrgKind == "entity" {
 		items = append(items, NavItem{Key: "nav.incidents", Path: "/incidents"},
 			NavItem{Key: "nav.registration", Path: fmt.Sprintf("/registrations/%d", pr.OrgID)})
