@@ -20,10 +20,21 @@ import (
 	"github.com/belfry-cert/belfry/internal/store"
 )
 
-// TestKillDuringWrites streams organisation creations through the API,
-// kills the server with SIGKILL in the middle, restarts it and checks that
-// every acknowledged (201) creation is there and the audit chain is intact.
-func TestKillDuringWrites(t *testing.T) {
+// killTest is a stream of API writes cut by SIGKILL: setup prepares the
+// database and returns a token; write performs write number i of worker w
+// and returns what identifies it when it was acknowledged, or alive=false
+// once the server is gone; stored says whether an acknowledged write is in
+// the database after the restart.
+type killTest struct {
+	setup  func(t *testing.T, cfg app.Config) (token string)
+	write  func(c *http.Client, base, token string, w, i int) (ack string, alive bool)
+	stored func(t *testing.T, db *store.DB, ack string) bool
+}
+
+// run streams writes from four workers on both databases, kills the server
+// in the middle, restarts it and checks that every acknowledged write is
+// there and the audit chain is intact.
+func (k killTest) run(t *testing.T) {
 	for _, dialect := range dbtest.Dialects {
 		t.Run(dialect, func(t *testing.T) {
 			var dbArgs []string
@@ -35,7 +46,7 @@ func TestKillDuringWrites(t *testing.T) {
 				cfg.DB = dbtest.PostgresURL(t)
 				dbArgs = []string{"--db", cfg.DB}
 			}
-			token := adminToken(t, cfg)
+			token := k.setup(t, cfg)
 
 			s := startBelfry(t, append([]string{"serve"}, dbArgs...)...)
 			var (
@@ -46,32 +57,24 @@ func TestKillDuringWrites(t *testing.T) {
 			stop := make(chan struct{})
 			client := &http.Client{Timeout: 5 * time.Second}
 			for w := range 4 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
+				wg.Go(func() {
 					for i := 0; ; i++ {
 						select {
 						case <-stop:
 							return
 						default:
 						}
-						name := fmt.Sprintf("Durable %d-%d", w, i)
-						req, _ := http.NewRequest("POST", s.URL+"/api/v1/organisations", strings.NewReader(`{"name":"`+name+`","kind":"entity"}`))
-						req.Header.Set("Authorization", "Bearer "+token)
-						req.Header.Set("Content-Type", "application/json")
-						res, err := client.Do(req)
-						if err != nil {
-							return // the server is gone
+						ack, alive := k.write(client, s.URL, token, w, i)
+						if !alive {
+							return
 						}
-						io.Copy(io.Discard, res.Body)
-						res.Body.Close()
-						if res.StatusCode == http.StatusCreated {
+						if ack != "" {
 							mu.Lock()
-							acked = append(acked, name)
+							acked = append(acked, ack)
 							mu.Unlock()
 						}
 					}
-				}()
+				})
 			}
 			time.Sleep(1500 * time.Millisecond)
 			if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
@@ -95,14 +98,10 @@ func TestKillDuringWrites(t *testing.T) {
 			}
 			defer db.Close()
 			missing := 0
-			for _, name := range acked {
-				var n int
-				if err := db.QueryRow(context.Background(), `SELECT COUNT(*) FROM organisations WHERE name = ?`, name).Scan(&n); err != nil {
-					t.Fatal(err)
-				}
-				if n != 1 {
+			for _, ack := range acked {
+				if !k.stored(t, db, ack) {
 					missing++
-					t.Errorf("acknowledged organisation %q is missing after the kill", name)
+					t.Errorf("acknowledged write %q is missing after the kill", ack)
 				}
 			}
 			res, err := audit.Verify(context.Background(), db)
@@ -112,6 +111,48 @@ func TestKillDuringWrites(t *testing.T) {
 			t.Logf("%d acknowledged writes before SIGKILL, %d missing after restart", len(acked), missing)
 		})
 	}
+}
+
+// post sends a JSON body with the token and returns the status (0 when
+// the server is gone) and the body.
+func post(c *http.Client, url, token, body string, header map[string]string) (int, []byte) {
+	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		return 0, nil
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, b
+}
+
+// TestKillDuringWrites streams organisation creations through the API and
+// kills the server in the middle: every acknowledged (201) creation is
+// there after the restart.
+func TestKillDuringWrites(t *testing.T) {
+	killTest{
+		setup: adminToken,
+		write: func(c *http.Client, base, token string, w, i int) (string, bool) {
+			name := fmt.Sprintf("Durable %d-%d", w, i)
+			code, _ := post(c, base+"/api/v1/organisations", token, `{"name":"`+name+`","kind":"entity"}`, nil)
+			if code == http.StatusCreated {
+				return name, true
+			}
+			return "", code != 0
+		},
+		stored: func(t *testing.T, db *store.DB, name string) bool {
+			var n int
+			if err := db.QueryRow(context.Background(), `SELECT COUNT(*) FROM organisations WHERE name = ?`, name).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n == 1
+		},
+	}.run(t)
 }
 
 // adminToken prepares the database and returns a write token of an
