@@ -114,39 +114,42 @@ func (h *handlers) stageForm(w http.ResponseWriter, r *http.Request, in *Inciden
 	return h.render(w, r, "rep_stage", h.stageTitle(r, stage), form, data, err)
 }
 
-func (h *handlers) pageStage(w http.ResponseWriter, r *http.Request) error {
-	in, err := h.load(r)
-	if err != nil {
-		return err
+// stageRequest reads the incident and the stage of a stage page. For a
+// person who may file for the incident's organisation it also checks that
+// the stage can start; readOnly says the person may only look (the
+// authority's staff).
+func (h *handlers) stageRequest(r *http.Request) (in *Incident, stage Stage, readOnly bool, err error) {
+	if in, err = h.load(r); err != nil {
+		return nil, "", false, err
 	}
-	stage, err := pathStage(r)
-	if err != nil {
-		return err
+	if stage, err = pathStage(r); err != nil {
+		return nil, "", false, err
 	}
 	if !mayFile(r.Context(), in.OrgID) {
-		return h.view(w, r, in, stage)
+		return in, stage, true, nil
 	}
-	if err := canStart(in, stage); err != nil {
+	return in, stage, false, canStart(in, stage)
+}
+
+func (h *handlers) pageStage(w http.ResponseWriter, r *http.Request) error {
+	in, stage, readOnly, err := h.stageRequest(r)
+	if err != nil {
 		return err
+	}
+	if readOnly {
+		return h.view(w, r, in, stage)
 	}
 	c, from, _ := startingPoint(r, in, stage)
 	return h.stageForm(w, r, in, stage, FormValues(c, web.Locale(r)), from, nil)
 }
 
 func (h *handlers) pageSaveStage(w http.ResponseWriter, r *http.Request) error {
-	in, err := h.load(r)
+	in, stage, readOnly, err := h.stageRequest(r)
 	if err != nil {
 		return err
 	}
-	stage, err := pathStage(r)
-	if err != nil {
-		return err
-	}
-	if !mayFile(r.Context(), in.OrgID) {
+	if readOnly {
 		return forbidden()
-	}
-	if err := canStart(in, stage); err != nil {
-		return err
 	}
 	start, from, _ := startingPoint(r, in, stage)
 	c, err := ParseForm(stage, r.PostForm, web.Locale(r), start, h.svc.tick())
@@ -390,19 +393,12 @@ func (h *handlers) pageStageSub(w http.ResponseWriter, r *http.Request) error {
 	if r.PathValue("page") != "check" {
 		return errs.E(errs.NotFound, "err.not_found")
 	}
-	in, err := h.load(r)
+	in, stage, readOnly, err := h.stageRequest(r)
 	if err != nil {
 		return err
 	}
-	stage, err := pathStage(r)
-	if err != nil {
-		return err
-	}
-	if !mayFile(r.Context(), in.OrgID) {
+	if readOnly {
 		return h.view(w, r, in, stage)
-	}
-	if err := canStart(in, stage); err != nil {
-		return err
 	}
 	if in.draft(stage) == nil && in.Submitted(stage) == nil {
 		return web.Redirect(w, r, base(in)+"/"+string(stage))
