@@ -159,6 +159,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*App,
 	a.Reports.Routes(a.Web)
 	a.Reports.PageRoutes(a.Web)
 	a.Reports.InboxRoutes(a.Web)
+	a.Reports.SummaryRoutes(a.Web)
 	h, err := a.Web.Handler()
 	if err != nil {
 		return nil, err
