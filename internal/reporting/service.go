@@ -281,6 +281,41 @@ func (s *Service) Incident(ctx context.Context, id int64) (*Incident, error) {
 	return s.incident(ctx, s.db, id)
 }
 
+// head loads the incident row alone, for the principal who may read it:
+// what a write needs to authorise, without submissions or clocks.
+func (s *Service) head(ctx context.Context, q store.Querier, id int64) (*Incident, error) {
+	in, err := scanIncident(q.QueryRow(ctx, selectIncident+` WHERE i.id = ?`, id))
+	if err != nil {
+		return nil, err
+	}
+	if !canRead(auth.From(ctx), in.OrgID) {
+		return nil, notFound()
+	}
+	return in, nil
+}
+
+// filed loads the incident row with its submissions' references and
+// stages (not their content), for the checks of a new submission.
+func (s *Service) filed(ctx context.Context, q store.Querier, id int64) (*Incident, error) {
+	in, err := s.head(ctx, q, id)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.Query(ctx, `SELECT id, ref, stage, submitted_at FROM report_submissions WHERE incident_id = ? ORDER BY id`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sub Submission
+		if err := rows.Scan(&sub.ID, &sub.Ref, &sub.Stage, &sub.SubmittedAt); err != nil {
+			return nil, err
+		}
+		in.Submissions = append(in.Submissions, sub)
+	}
+	return in, rows.Err()
+}
+
 func (s *Service) incident(ctx context.Context, q store.Querier, id int64) (*Incident, error) {
 	in, err := scanIncident(q.QueryRow(ctx, selectIncident+` WHERE i.id = ?`, id))
 	if err != nil {
@@ -433,7 +468,7 @@ func (s *Service) SaveDraft(ctx context.Context, id int64, stage Stage, c Conten
 		return nil, errs.Field("stage", "err.rep.stage_invalid", nil)
 	}
 	p := auth.From(ctx)
-	if cur, err := s.incident(ctx, s.db, id); err != nil {
+	if cur, err := s.head(ctx, s.db, id); err != nil {
 		return nil, err
 	} else if !canFile(p, cur.OrgID) {
 		return nil, forbidden()
@@ -445,7 +480,7 @@ func (s *Service) SaveDraft(ctx context.Context, id int64, stage Stage, c Conten
 	}
 	now := s.tick()
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		in, err := s.incident(ctx, tx, id)
+		in, err := s.filed(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -518,7 +553,7 @@ func (s *Service) Submit(ctx context.Context, id int64, stage Stage, c Content, 
 	}
 	// Who may file comes before what is filed: another organisation
 	// learns nothing, not even which fields are missing.
-	if cur, err := s.incident(ctx, s.db, id); err != nil {
+	if cur, err := s.head(ctx, s.db, id); err != nil {
 		return nil, err
 	} else if !canFile(p, cur.OrgID) {
 		return nil, forbidden()
@@ -564,7 +599,7 @@ func (s *Service) Submit(ctx context.Context, id int64, stage Stage, c Content, 
 				return nil
 			}
 		}
-		in, err := s.incident(ctx, tx, id)
+		in, err := s.filed(ctx, tx, id)
 		if err != nil {
 			return err
 		}
