@@ -160,6 +160,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*App,
 	a.Reports.PageRoutes(a.Web)
 	a.Reports.InboxRoutes(a.Web)
 	a.Reports.SummaryRoutes(a.Web)
+	a.Reports.RequestRoutes(a.Web)
 	h, err := a.Web.Handler()
 	if err != nil {
 		return nil, err

@@ -87,8 +87,9 @@ func TestTenantIsolation(t *testing.T) {
 					// pattern; the receipt shows the most.
 					return map[string]string{"id": strconv.FormatInt(aInc.ID, 10), "stage": "receipts", "page": aRec.Ref}
 				case strings.Contains(pattern, "/incidents/{id}/triage"), strings.Contains(pattern, "/incidents/{id}/assign"),
-					strings.Contains(pattern, "/incidents/{id}/feedback"), strings.Contains(pattern, "/incidents/{id}/notes"):
-					// The authority's inbox: the victim's incident.
+					strings.Contains(pattern, "/incidents/{id}/feedback"), strings.Contains(pattern, "/incidents/{id}/notes"),
+					strings.Contains(pattern, "/incidents/{id}/requests"), strings.Contains(pattern, "/incidents/{id}/messages"):
+					// The authority's inbox, requests and messages: the victim's incident.
 					return map[string]string{"id": strconv.FormatInt(aInc.ID, 10)}
 				case strings.Contains(pattern, "/incidents/{id}"):
 					return map[string]string{"id": strconv.FormatInt(aInc.ID, 10), "stage": "early_warning"}

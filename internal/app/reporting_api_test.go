@@ -650,9 +650,10 @@ func TestReportingOpenAPIFragment(t *testing.T) {
 		}
 	}
 	// 7 for the entity's reporting, 4 for the authority's triage of an
-	// incident (assign, feedback, notes read and add).
-	if ops != 11 {
-		t.Errorf("%d reporting operations documented, want 11", ops)
+	// incident (assign, feedback, notes read and add), 4 for requests and
+	// messages (list and add each).
+	if ops != 15 {
+		t.Errorf("%d reporting operations documented, want 15", ops)
 	}
 	for _, name := range []string{"IncidentInput", "ReportContentInput", "ReportPersonInput", "ReportIndicatorInput", "ReportQuantitiesInput", "ReceiptVerifyInput"} {
 		if ap, ok := spec.pointer(t, "#/components/schemas/"+name)["additionalProperties"].(bool); !ok || ap {

@@ -252,6 +252,10 @@ func (s *Service) Inbox(ctx context.Context, f InboxFilter) ([]*InboxItem, int, 
 	now := s.tick()
 	out := items[:0]
 	for _, it := range items {
+		// A requested intermediate report has a clock too (requests.go).
+		if it.inc.intermediate, err = intermediateRequest(ctx, s.db, it.inc.ID); err != nil {
+			return nil, 0, err
+		}
 		if err := it.settle(now); err != nil {
 			return nil, 0, err
 		}
@@ -408,7 +412,7 @@ func (s *Service) inboxItem(ctx context.Context, q store.Querier, id int64) (*In
 	if err != nil {
 		return nil, err
 	}
-	it.inc.Submissions = in.Submissions
+	it.inc.Submissions, it.inc.intermediate = in.Submissions, in.intermediate
 	if err := it.settle(s.tick()); err != nil {
 		return nil, err
 	}

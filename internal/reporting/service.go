@@ -89,6 +89,9 @@ type Incident struct {
 	Deadlines *nis2.Deadlines `json:"deadlines"`
 	// feedbackAt is when the CSIRT recorded its initial feedback.
 	feedbackAt time.Time
+	// intermediate is the authority's request for an intermediate report
+	// that sets its clock (requests.go), loaded by incident(); nil if none.
+	intermediate *intermediateClock
 }
 
 // First returns the first (not corrected) submission of stage, or nil.
@@ -115,9 +118,16 @@ func (in *Incident) clock() nis2.ClockFacts {
 	f.EarlyWarningSubmittedAt = at(EarlyWarning)
 	f.CSIRTReceivedEarlyWarningAt = f.EarlyWarningSubmittedAt
 	f.NotificationSubmittedAt = at(IncidentNotification)
-	// An intermediate report has a clock only when requested; requests
-	// are not recorded yet, so one filed on the entity's own initiative
-	// does not count against any deadline.
+	// An intermediate report has a clock only when requested: the latest
+	// open request of the authority (incident_requests, requests.go) sets
+	// it, else the latest answered one with the time it was answered. One
+	// filed on the entity's own initiative counts against no deadline.
+	if r := in.intermediate; r != nil {
+		f.IntermediateRequestedAt, f.IntermediateDeadline = r.RequestedAt, r.Deadline
+		if r.AnsweredAt != nil {
+			f.IntermediateSubmittedAt = *r.AnsweredAt
+		}
+	}
 	f.ProgressReportSubmittedAt = at(ProgressReport)
 	f.FinalReportSubmittedAt = at(FinalReport)
 	if in.HandledAt != nil {
@@ -350,6 +360,10 @@ func (s *Service) incident(ctx context.Context, q store.Querier, id int64) (*Inc
 	}
 	if feedback.Valid {
 		in.feedbackAt = feedback.V.UTC()
+	}
+	// The request for an intermediate report that sets its clock (requests.go).
+	if in.intermediate, err = intermediateRequest(ctx, q, id); err != nil {
+		return nil, err
 	}
 	if err := in.computeDeadlines(s.tick()); err != nil {
 		// The incident must stay readable even if its facts do not fit
@@ -640,6 +654,11 @@ func (s *Service) Submit(ctx context.Context, id int64, stage Stage, c Content, 
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM report_drafts WHERE incident_id = ? AND stage = ?`, id, string(stage)); err != nil {
 			return err
+		}
+		if stage == IntermediateReport { // answers the open requests for one (requests.go)
+			if err := answerIntermediate(ctx, tx, id, now); err != nil {
+				return err
+			}
 		}
 		status, handled := in.Status, in.HandledAt
 		if c.IncidentStatus != "" {
