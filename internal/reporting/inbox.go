@@ -588,7 +588,7 @@ func (s *Service) Notes(ctx context.Context, id int64) ([]Note, error) {
 	if !auth.From(ctx).IsAuthority() {
 		return nil, forbidden()
 	}
-	if _, err := s.incident(ctx, s.db, id); err != nil {
+	if _, err := s.head(ctx, s.db, id); err != nil {
 		return nil, err
 	}
 	rows, err := s.db.Query(ctx, `SELECT n.id, n.incident_id, COALESCE(n.author_id, 0), COALESCE(u.name, ''), n.body, n.created_at
