@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -12,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/belfry-cert/belfry/internal/dbtest"
@@ -53,48 +51,8 @@ func TestBrowserRegistration(t *testing.T) {
 	// No dots in the local parts: header names must not look like message keys.
 	sup := e.User(t, authorityID, "sup-browser@authority.example", "supervisor")
 
-	// As in TestBrowser: the profile directory before the allocator, so
-	// that its cleanup runs after Chromium has exited.
-	profile := t.TempDir()
 	shots := t.TempDir()
-
-	// A hard cap for the whole run; it normally takes 15–25 s.
-	root, cancelRoot := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancelRoot)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(root,
-		chromedp.ExecPath(exe),
-		chromedp.UserDataDir(profile),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("no-default-browser-check", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.Flag("mute-audio", true),
-		chromedp.WindowSize(1280, 900),
-	)
-	t.Cleanup(cancelAlloc)
-	ctx, cancelTab := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancelTab)
-
-	b := &browser{ctx: ctx, base: e.Srv.URL}
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	b.call(t, "disable scripts", func(ctx context.Context) error {
-		_, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
-		return err
-	})
-	b.do(t, "sanity page", chromedp.Navigate(`data:text/html,<title>nojs</title><script>document.title="js"</script>`))
-	if got := b.title(t); got != "nojs" {
-		t.Fatalf("page script ran although scripts are disabled: title %q", got)
-	}
+	b := newBrowser(t, exe, e.Srv.URL, 60*time.Second)
 	b.do(t, "sanity page", chromedp.Navigate(`data:text/html,<title>s</title><h1>a</h1><h3>b</h3><form><label for=x>x</label><input id=x maxlength=3 aria-describedby=nope><input id=x type=checkbox></form>`))
 	if got := eval[[]string](t, b, regStructureJS); len(got) != 7 {
 		t.Fatalf("the structure check finds %q on a page with seven faults", got)

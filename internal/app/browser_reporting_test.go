@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/belfry-cert/belfry/internal/dbtest"
@@ -51,48 +50,8 @@ func TestBrowserReporting(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// As in TestBrowser: the profile directory before the allocator, so
-	// that its cleanup runs after Chromium has exited.
-	profile := t.TempDir()
 	shots := t.TempDir()
-
-	// A hard cap for the whole run; it normally takes 15–30 s.
-	root, cancelRoot := context.WithTimeout(context.Background(), 90*time.Second)
-	t.Cleanup(cancelRoot)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(root,
-		chromedp.ExecPath(exe),
-		chromedp.UserDataDir(profile),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("no-default-browser-check", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.Flag("mute-audio", true),
-		chromedp.WindowSize(1280, 900),
-	)
-	t.Cleanup(cancelAlloc)
-	ctx, cancelTab := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancelTab)
-
-	b := &browser{ctx: ctx, base: e.Srv.URL}
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	b.call(t, "disable scripts", func(ctx context.Context) error {
-		_, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
-		return err
-	})
-	b.do(t, "sanity page", chromedp.Navigate(`data:text/html,<title>nojs</title><script>document.title="js"</script>`))
-	if got := b.title(t); got != "nojs" {
-		t.Fatalf("page script ran although scripts are disabled: title %q", got)
-	}
+	b := newBrowser(t, exe, e.Srv.URL, 90*time.Second)
 	b.do(t, "viewport 1280", chromedp.EmulateViewport(1280, 900))
 
 	// step runs a subtest; after one stops with Fatal, the later steps of

@@ -48,55 +48,10 @@ func TestBrowser(t *testing.T) {
 	e.User(t, org.ID, email, "member")
 	const name = "ann-browser" // webtest.User names users after the local part
 
-	// The profile directory is created before the allocator so that its
-	// cleanup runs after Chromium has exited (cleanups run last in, first out).
-	profile := t.TempDir()
 	shots := t.TempDir()
-
 	// A hard cap for the whole run; it normally takes 20–50 s, depending on
 	// how long it waits for the next TOTP step.
-	root, cancelRoot := context.WithTimeout(context.Background(), 100*time.Second)
-	t.Cleanup(cancelRoot)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(root,
-		chromedp.ExecPath(exe),
-		chromedp.UserDataDir(profile),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("no-default-browser-check", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.Flag("mute-audio", true),
-		chromedp.WindowSize(1280, 900),
-	)
-	t.Cleanup(cancelAlloc)
-	ctx, cancelTab := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancelTab)
-
-	b := &browser{ctx: ctx, base: e.Srv.URL}
-
-	// Start the browser with the long-lived context, then turn page scripts
-	// off before the first navigation. The setting belongs to the tab and
-	// survives navigations.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	b.call(t, "disable scripts", func(ctx context.Context) error {
-		_, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
-		return err
-	})
-	// Prove it: a page script must not run, while CDP evaluation (not a
-	// page script) still must, because the checks below rely on it.
-	b.do(t, "sanity page", chromedp.Navigate(`data:text/html,<title>nojs</title><script>document.title="js"</script><p>login.title</p>`))
-	if got := b.title(t); got != "nojs" {
-		t.Fatalf("page script ran although scripts are disabled: title %q", got)
-	}
+	b := newBrowser(t, exe, e.Srv.URL, 100*time.Second)
 	if got := eval[int](t, b, `1 + 1`); got != 2 {
 		t.Fatalf("CDP evaluation with scripts disabled = %d, want 2", got)
 	}
@@ -299,6 +254,55 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("not signed in after the second factor: %d sign-out forms in the header", n)
 		}
 	})
+}
+
+// newBrowser starts headless Chromium (exe) with page scripts turned off,
+// for the portal at base, and proves that scripts really do not run. The
+// whole run is capped at limit. The profile directory is created before
+// the allocator so that its cleanup runs after Chromium has exited
+// (cleanups run last in, first out).
+func newBrowser(t *testing.T, exe, base string, limit time.Duration) *browser {
+	t.Helper()
+	profile := t.TempDir()
+	root, cancelRoot := context.WithTimeout(context.Background(), limit)
+	t.Cleanup(cancelRoot)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(root,
+		chromedp.ExecPath(exe),
+		chromedp.UserDataDir(profile),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("no-default-browser-check", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.Flag("mute-audio", true),
+		chromedp.WindowSize(1280, 900),
+	)
+	t.Cleanup(cancelAlloc)
+	ctx, cancelTab := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancelTab)
+	b := &browser{ctx: ctx, base: base}
+	// Start the browser with the long-lived context, then turn page
+	// scripts off before the first navigation. The setting belongs to the
+	// tab and survives navigations.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	b.call(t, "disable scripts", func(ctx context.Context) error {
+		_, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		return err
+	})
+	b.do(t, "sanity page", chromedp.Navigate(`data:text/html,<title>nojs</title><script>document.title="js"</script><p>login.title</p>`))
+	if got := b.title(t); got != "nojs" {
+		t.Fatalf("page script ran although scripts are disabled: title %q", got)
+	}
+	return b
 }
 
 // chromiumPath returns Debian's Chromium, or "" when it is missing.
