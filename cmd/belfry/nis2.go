@@ -72,19 +72,11 @@ func nis2Classify(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stderr, "belfry nis2 classify: --jurisdiction must be the 2-letter code of an EU Member State, like BE, not %q\n", o.Jurisdiction)
 		return errUsage
 	}
-	if len(files) > 1 {
-		fmt.Fprintf(stderr, "belfry nis2 classify: one facts file at most, got %d\n%s\n", len(files), nis2Usage)
-		return errUsage
+	in, name, err := nis2Input("classify", "facts file", nis2Usage, files, stdin, stderr)
+	if err != nil {
+		return err
 	}
-	in, name := stdin, "standard input"
-	if len(files) == 1 && files[0] != "-" {
-		f, err := os.Open(files[0])
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		in, name = f, files[0]
-	}
+	defer in.Close()
 	facts, err := nis2.ParseFacts(in)
 	if err != nil {
 		return nis2Report(err, name, stderr)
@@ -252,4 +244,22 @@ func nis2EnvBool(name string, def bool) bool {
 		return b
 	}
 	return def
+}
+
+// nis2Input opens the one input file of a nis2 subcommand, "-" or none
+// meaning stdin; the caller closes it. More than one file is a usage
+// error naming what the command reads (what: "facts file").
+func nis2Input(cmd, what, usage string, files []string, stdin io.Reader, stderr io.Writer) (io.ReadCloser, string, error) {
+	switch {
+	case len(files) > 1:
+		fmt.Fprintf(stderr, "belfry nis2 %s: one %s at most, got %d\n%s\n", cmd, what, len(files), usage)
+		return nil, "", errUsage
+	case len(files) == 0 || files[0] == "-":
+		return io.NopCloser(stdin), "standard input", nil
+	}
+	f, err := os.Open(files[0])
+	if err != nil {
+		return nil, "", err
+	}
+	return f, files[0], nil
 }

@@ -45,19 +45,11 @@ func nis2DeadlinesFrom(args []string, stdin io.Reader, stdout, stderr io.Writer,
 			return errUsage
 		}
 	}
-	if len(files) > 1 {
-		fmt.Fprintf(stderr, "belfry nis2 deadlines: one file at most, got %d\n%s\n", len(files), nis2DeadlinesUsage)
-		return errUsage
+	in, name, err := nis2Input("deadlines", "file", nis2DeadlinesUsage, files, stdin, stderr)
+	if err != nil {
+		return err
 	}
-	in, name := stdin, "standard input"
-	if len(files) == 1 && files[0] != "-" {
-		f, err := os.Open(files[0])
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		in, name = f, files[0]
-	}
+	defer in.Close()
 	facts, err := nis2.ParseClockFacts(in)
 	if err != nil {
 		return nis2Report(err, name, stderr)

@@ -37,19 +37,11 @@ func nis2Significance(args []string, stdin io.Reader, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	if len(files) > 1 {
-		fmt.Fprintf(stderr, "belfry nis2 significance: one facts file at most, got %d\n%s\n", len(files), nis2SignificanceUsage)
-		return errUsage
+	in, name, err := nis2Input("significance", "facts file", nis2SignificanceUsage, files, stdin, stderr)
+	if err != nil {
+		return err
 	}
-	in, name := stdin, "standard input"
-	if len(files) == 1 && files[0] != "-" {
-		f, err := os.Open(files[0])
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		in, name = f, files[0]
-	}
+	defer in.Close()
 	facts, err := nis2.ParseSignificanceFacts(in)
 	if err != nil {
 		return nis2Report(err, name, stderr)
