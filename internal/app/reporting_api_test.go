@@ -649,11 +649,17 @@ func TestReportingOpenAPIFragment(t *testing.T) {
 			}
 		}
 	}
-	// 7 for the entity's reporting, 4 for the authority's triage of an
-	// incident (assign, feedback, notes read and add), 4 for requests and
-	// messages (list and add each).
-	if ops != 15 {
-		t.Errorf("%d reporting operations documented, want 15", ops)
+	// Every served reporting route is documented once: the walk above saw
+	// as many operations as the server has routes under those prefixes.
+	routes := 0
+	for _, r := range e.App.Web.Routes() {
+		_, path, _ := strings.Cut(r.Pattern, " ")
+		if r.API && (strings.HasPrefix(path, "/api/v1/incidents") || strings.HasPrefix(path, "/api/v1/receipts")) {
+			routes++
+		}
+	}
+	if ops != routes || ops < 15 {
+		t.Errorf("%d reporting operations documented, %d routes served (at least 15 expected)", ops, routes)
 	}
 	for _, name := range []string{"IncidentInput", "ReportContentInput", "ReportPersonInput", "ReportIndicatorInput", "ReportQuantitiesInput", "ReceiptVerifyInput"} {
 		if ap, ok := spec.pointer(t, "#/components/schemas/"+name)["additionalProperties"].(bool); !ok || ap {
