@@ -259,6 +259,22 @@ func TestBrowserReporting(t *testing.T) {
 			regTick(t, b, `main input[name=suspected_malicious][value="yes"]`)
 			regTick(t, b, `main input[name=cross_border][value="unknown"]`)
 			b.sendKeys(t, "#summary", summary)
+			// A change of language half-way keeps every answer, there and
+			// back: the switcher's buttons submit the form.
+			other := []string{"nl", "fr", "de", "en"}[(i+1)%4]
+			for _, to := range []string{other, l} {
+				b.submit(t, fmt.Sprintf(`header nav.lang-nav button[name=switch_lang][value=%q]`, to), http.StatusOK)
+				if p, want := b.path(t), strings.Replace(base, "/"+l+"/", "/"+to+"/", 1)+"/early_warning"; p != want {
+					t.Fatalf("after choosing %s on the form at %s (%s), want %s", to, p, regErrorText(t, b), want)
+				}
+				regCheckPage(t, b, to)
+				if v := eval[string](t, b, `document.getElementById('summary').value`); v != summary {
+					t.Errorf("after choosing %s the summary holds %q, want %q", to, v, summary)
+				}
+				if !eval[bool](t, b, `!!document.querySelector('main input[name=cross_border][value="unknown"]')?.checked`) {
+					t.Errorf("after choosing %s the cross-border answer is lost", to)
+				}
+			}
 			fileStage(t, "early_warning", summary, tr("repui.status.ongoing"), tr("repui.tristate.yes"), tr("repui.tristate.unknown"))
 		})
 

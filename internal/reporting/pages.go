@@ -110,6 +110,9 @@ func (h *handlers) fieldMessages(r *http.Request, err error, indicators string) 
 // errors to show with the values typed; other errors are returned.
 func (h *handlers) render(w http.ResponseWriter, r *http.Request, tpl, title string, form url.Values, data map[string]any, err error) error {
 	p := &web.Page{Title: title, Form: form, Data: data}
+	if id, ok := data["LangForm"].(string); ok {
+		p.LangForm = id
+	}
 	status := http.StatusOK
 	if err != nil {
 		msgs, ok := h.fieldMessages(r, err, form.Get(qIndicators))
@@ -365,7 +368,7 @@ func (h *handlers) pageNew(w http.ResponseWriter, r *http.Request) error {
 	if p.IsAuthority() || !mayFile(r.Context(), p.OrgID) {
 		return forbidden()
 	}
-	return h.render(w, r, "rep_new", h.t(r, "repui.new.title", nil), url.Values{}, map[string]any{}, nil)
+	return h.render(w, r, "rep_new", h.t(r, "repui.new.title", nil), url.Values{}, map[string]any{"LangForm": "new-incident"}, nil)
 }
 
 func (h *handlers) pageCreate(w http.ResponseWriter, r *http.Request) error {
@@ -374,6 +377,13 @@ func (h *handlers) pageCreate(w http.ResponseWriter, r *http.Request) error {
 		return forbidden()
 	}
 	f := r.PostForm
+	if l, ok := web.SwitchLang(r); ok {
+		// A change of language before the incident exists: the same form,
+		// in the language chosen, with what was typed (the boxes of a time
+		// are written the same way in every language).
+		r = web.WithLocale(r, l)
+		return h.render(w, r, "rep_new", h.t(r, "repui.new.title", nil), f, map[string]any{"LangForm": "new-incident"}, nil)
+	}
 	now := h.svc.tick()
 	in := IncidentInput{Title: strings.TrimSpace(f.Get("title")), TrustServiceImpact: f.Get("trust_service_impact") == "yes",
 		Voluntary: f.Get("voluntary") == "yes"}
@@ -401,7 +411,7 @@ func (h *handlers) pageCreate(w http.ResponseWriter, r *http.Request) error {
 		inc, err = h.svc.CreateIncident(r.Context(), in)
 	}
 	if err != nil {
-		return h.render(w, r, "rep_new", h.t(r, "repui.new.title", nil), f, map[string]any{}, err)
+		return h.render(w, r, "rep_new", h.t(r, "repui.new.title", nil), f, map[string]any{"LangForm": "new-incident"}, err)
 	}
 	h.srv.Flash(w, "repui.flash.created")
 	return web.Redirect(w, r, base(inc))

@@ -111,6 +111,7 @@ func (h *handlers) stageForm(w http.ResponseWriter, r *http.Request, in *Inciden
 	data["TLPs"] = TLPs
 	data["Tristate"] = tristate
 	data["Statuses"] = []string{StatusOngoing, StatusClosed}
+	data["LangForm"] = "stage-form"
 	return h.render(w, r, "rep_stage", h.stageTitle(r, stage), form, data, err)
 }
 
@@ -159,6 +160,12 @@ func (h *handlers) pageSaveStage(w http.ResponseWriter, r *http.Request) error {
 	d, err := h.svc.SaveDraft(r.Context(), in.ID, stage, c)
 	if err != nil {
 		return h.stageForm(w, r, in, stage, r.PostForm, from, err)
+	}
+	if l, ok := web.SwitchLang(r); ok {
+		// A change of language: the answers are in the draft, and the form
+		// comes back in the language chosen, numbers and all written its way.
+		h.srv.Flash(w, "repui.flash.language_kept")
+		return web.Redirect(w, web.WithLocale(r, l), base(in)+"/"+string(stage))
 	}
 	if r.PostFormValue("action") == "later" {
 		h.srv.Flash(w, "repui.flash.draft_saved")

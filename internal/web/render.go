@@ -219,7 +219,13 @@ type Page struct {
 	Authority   string
 	CERTPhone   string
 	IdleMinutes int
-	Data        any
+	// LangForm is the id of the page's form whose answers a change of
+	// language keeps: the language switcher then submits that form, with
+	// SwitchLangField naming the language, instead of following a link
+	// that would lose what was typed. The form's handler must honour it
+	// (see SwitchLang).
+	LangForm string
+	Data     any
 }
 
 // Err returns the message for field, or "".
@@ -234,6 +240,26 @@ func (p *Page) Err(field string) string {
 
 // Value returns the submitted value of field.
 func (p *Page) Value(field string) string { return p.Form.Get(field) }
+
+// SwitchLangField is the name of the language switcher's buttons on a page
+// with a LangForm.
+const SwitchLangField = "switch_lang"
+
+// SwitchLang returns the language a form was submitted to change to, if
+// the person pressed a language of the switcher on a page with a LangForm.
+func SwitchLang(r *http.Request) (string, bool) {
+	l := r.PostFormValue(SwitchLangField)
+	if l == "" || !i18n.Supported(l) {
+		return "", false
+	}
+	return l, true
+}
+
+// WithLocale returns r as if it had been made in locale l, to render the
+// answer to a language switch in the language chosen.
+func WithLocale(r *http.Request, l string) *http.Request {
+	return r.WithContext(withLocale(r.Context(), l))
+}
 
 // Render writes page name with data. title is a message key.
 func (s *Server) Render(w http.ResponseWriter, r *http.Request, status int, name, title string, data any) error {
