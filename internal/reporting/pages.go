@@ -38,6 +38,8 @@ func (s *Service) PageRoutes(srv *web.Server) {
 	srv.Page("GET /incidents/new", h.pageNew)
 	srv.Page("POST /incidents/new", h.pageCreate)
 	srv.Page("GET /incidents/{id}", h.pageIncident)
+	srv.Page("GET /incidents/{id}/significance", h.pageSignificance)
+	srv.Page("POST /incidents/{id}/significance", h.pageSignificanceAction)
 	srv.Page("GET /incidents/{id}/{stage}", h.pageStage)
 	srv.Page("POST /incidents/{id}/{stage}", h.pageSaveStage)
 	// One GET pattern serves both /incidents/{id}/{stage}/check and

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -112,6 +113,17 @@ func (h *handlers) stageForm(w http.ResponseWriter, r *http.Request, in *Inciden
 	data["Tristate"] = tristate
 	data["Statuses"] = []string{StatusOngoing, StatusClosed}
 	data["LangForm"] = "stage-form"
+	if slices.Contains(sigStages, stage) {
+		// The significance guidance, and the criteria it recorded.
+		data["Significance"] = true
+		if d := in.draft(stage); d != nil {
+			data["SigCodes"] = d.Content.SignificanceCriteria
+		} else if from != nil && from.Stage == stage {
+			var c Content
+			_ = json.Unmarshal(from.Canonical, &c)
+			data["SigCodes"] = c.SignificanceCriteria
+		}
+	}
 	return h.render(w, r, "rep_stage", h.stageTitle(r, stage), form, data, err)
 }
 
@@ -160,6 +172,10 @@ func (h *handlers) pageSaveStage(w http.ResponseWriter, r *http.Request) error {
 	d, err := h.svc.SaveDraft(r.Context(), in.ID, stage, c)
 	if err != nil {
 		return h.stageForm(w, r, in, stage, r.PostForm, from, err)
+	}
+	if r.PostFormValue("action") == "significance" {
+		// To the significance guidance, the answers kept in the draft.
+		return web.Redirect(w, r, base(in)+"/significance?stage="+string(stage))
 	}
 	if l, ok := web.SwitchLang(r); ok {
 		// A change of language: the answers are in the draft, and the form
@@ -310,6 +326,9 @@ func (h *handlers) summary(r *http.Request, stage Stage, c Content) []summaryRow
 			row.TLP, row.TLPClass = "TLP:"+strings.ToUpper(v), strings.ReplaceAll(v, "+", "-")
 		}
 		out = append(out, row)
+	}
+	if slices.Contains(sigStages, stage) && len(c.SignificanceCriteria) > 0 {
+		out = append(out, summaryRow{Key: "repsig.summary.criteria", ID: "significance", Lines: []string{strings.Join(c.SignificanceCriteria, ", ")}})
 	}
 	return out
 }
