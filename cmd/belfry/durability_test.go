@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -44,7 +45,9 @@ func (k killTest) run(t *testing.T) {
 				dbArgs = []string{"--data", cfg.DataDir}
 			} else {
 				cfg.DB = dbtest.PostgresURL(t)
-				dbArgs = []string{"--db", cfg.DB}
+				// The attachment key would go to ./belfry-data otherwise.
+				cfg.AttachmentKeyFile = filepath.Join(t.TempDir(), "attachments.key")
+				dbArgs = []string{"--db", cfg.DB, "--attachment-key-file", cfg.AttachmentKeyFile}
 			}
 			token := k.setup(t, cfg)
 

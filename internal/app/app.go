@@ -125,6 +125,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*App,
 		return nil, fmt.Errorf("--report-reminders: %w", err)
 	}
 	a.Reports.SetMail(a.Notify, cat, baseURL, leads)
+	if err := configureAttachments(ctx, db, a.Reports, cfg, log); err != nil { // keyfile.go
+		return nil, err
+	}
 	workers := jobs.NewWorkers()
 	a.Notify.Register(workers)
 	river.AddWorker(workers, &purgeWorker{svc: a.Identity})
@@ -161,6 +164,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*App,
 	a.Reports.InboxRoutes(a.Web)
 	a.Reports.SummaryRoutes(a.Web)
 	a.Reports.RequestRoutes(a.Web)
+	a.Reports.AttachmentRoutes(a.Web)
 	h, err := a.Web.Handler()
 	if err != nil {
 		return nil, err

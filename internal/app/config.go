@@ -50,6 +50,12 @@ type Config struct {
 	ReportReminders string
 	SMTP            notify.SMTPConfig
 	OIDC            identity.OIDCConfig
+
+	// AttachmentKeyFile holds the 32-byte key that encrypts report
+	// attachments at rest; "" means <data dir>/keys/attachments.key.
+	AttachmentKeyFile string
+	// AttachmentMaxSize is the largest report attachment, like "20MB".
+	AttachmentMaxSize string
 }
 
 // env returns BELFRY_<name> or def.
@@ -92,6 +98,8 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.ResearchInScope, "research-in-scope", envBool("RESEARCH_IN_SCOPE", false), "treat research organisations (NIS2 Annex II, point 7) as in scope [BELFRY_RESEARCH_IN_SCOPE]")
 	fs.DurationVar(&c.IndexRefresh, "index-refresh", envDuration("INDEX_REFRESH", 5*time.Second), "how often to check for constituency claims changed on other instances [BELFRY_INDEX_REFRESH]")
 	fs.StringVar(&c.ReportReminders, "report-reminders", env("REPORT_REMINDERS", reporting.DefaultReminderLeads), "comma-separated `durations` before each incident reporting deadline at which to remind by e-mail; none for no advance reminder [BELFRY_REPORT_REMINDERS]")
+	fs.StringVar(&c.AttachmentKeyFile, "attachment-key-file", env("ATTACHMENT_KEY_FILE", ""), "`file` with the 32-byte key (raw or 64 hex digits) that encrypts report attachments; created when missing; empty means <data>/keys/attachments.key; the same file on every instance [BELFRY_ATTACHMENT_KEY_FILE]")
+	fs.StringVar(&c.AttachmentMaxSize, "attachment-max-size", env("ATTACHMENT_MAX_SIZE", "20MB"), "largest report attachment, a `size` like 20MB or 512KB [BELFRY_ATTACHMENT_MAX_SIZE]")
 	fs.StringVar(&c.SMTP.Host, "smtp-host", env("SMTP_HOST", ""), "SMTP server `host`; empty disables e-mail [BELFRY_SMTP_HOST]")
 	fs.IntVar(&c.SMTP.Port, "smtp-port", envInt("SMTP_PORT", 0), "SMTP `port`; 0 means 587 for starttls, 465 for tls, 25 for none [BELFRY_SMTP_PORT]")
 	fs.StringVar(&c.SMTP.Username, "smtp-user", env("SMTP_USER", ""), "SMTP `user` name [BELFRY_SMTP_USER]")
@@ -158,6 +166,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := reporting.ParseLeadTimes(c.ReportReminders); err != nil {
 		errs = append(errs, fmt.Errorf("--report-reminders %q: %w", c.ReportReminders, err))
+	}
+	if n, err := reporting.ParseSize(c.AttachmentMaxSize); c.AttachmentMaxSize != "" && (err != nil || n > maxAttachmentSize) {
+		errs = append(errs, fmt.Errorf("--attachment-max-size %q: want a size from 1 byte to 256MB, like 20MB", c.AttachmentMaxSize))
 	}
 	if c.SMTP.Host != "" {
 		if err := c.SMTP.Validate(); err != nil {

@@ -51,6 +51,12 @@ func TestTenantIsolation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A's attachment, sealed into the early warning below.
+		aAtt, err := e.App.Reports.AddAttachment(asA, aInc.ID, reporting.Upload{Stage: reporting.EarlyWarning,
+			Name: "victim-evidence-7f3a.txt", Data: []byte("Victim-only attachment text\n")})
+		if err != nil {
+			t.Fatal(err)
+		}
 		aRec, err := e.App.Reports.Submit(asA, aInc.ID, reporting.EarlyWarning, reporting.Content{IncidentStatus: "ongoing",
 			Summary: "Victim-only summary text", SuspectedMalicious: "yes", CrossBorder: "no"}, reporting.SubmitOptions{IdempotencyKey: "victim-key"})
 		if err != nil {
@@ -74,6 +80,9 @@ func TestTenantIsolation(t *testing.T) {
 			Params: func(pattern string) map[string]string {
 				aID := strconv.FormatInt(a.ID, 10)
 				switch {
+				case strings.Contains(pattern, "/attachments"):
+					// Upload, list, download and delete: A's sealed attachment.
+					return map[string]string{"id": strconv.FormatInt(aInc.ID, 10), "stage": "early_warning", "att": strconv.FormatInt(aAtt.ID, 10)}
 				case strings.Contains(pattern, "/networks/{claim}"):
 					return map[string]string{"id": aID, "claim": aClaim}
 				case strings.Contains(pattern, "/contacts/{n}"):
@@ -106,7 +115,7 @@ func TestTenantIsolation(t *testing.T) {
 			},
 			Markers: []string{"Victim Water Works", "victim.admin@victim.example", "victim.member@victim.example",
 				"victim-soc@victim.example", "Victimville", "victim-network.example", "Victim ransomware outbreak", "Victim-only summary text", aRec.SHA256,
-				"Victim internal triage note"},
+				"Victim internal triage note", aAtt.Name, aAtt.SHA256, "Victim-only attachment text"},
 		})
 	})
 }

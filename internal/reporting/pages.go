@@ -87,7 +87,7 @@ func inputID(f string) string {
 // fields of a form; indicators get the number of their line in text.
 func (h *handlers) fieldMessages(r *http.Request, err error, indicators string) ([]web.FieldMessage, bool) {
 	e, ok := errs.As(err)
-	if !ok || e.Kind != errs.Invalid && e.Kind != errs.Conflict {
+	if !ok || e.Kind != errs.Invalid && e.Kind != errs.Conflict && e.Kind != errs.TooLarge && e.Kind != errs.Unsupported {
 		return nil, false
 	}
 	lines := indicatorLines(indicators)
@@ -123,8 +123,13 @@ func (h *handlers) render(w http.ResponseWriter, r *http.Request, tpl, title str
 		}
 		p.Errors = msgs
 		status = http.StatusUnprocessableEntity
-		if errs.Is(err, errs.Conflict) {
+		switch errs.KindOf(err) {
+		case errs.Conflict:
 			status = http.StatusConflict
+		case errs.TooLarge: // attachments (pages_attachments.go)
+			status = http.StatusRequestEntityTooLarge
+		case errs.Unsupported:
+			status = http.StatusUnsupportedMediaType
 		}
 	}
 	if p.Form == nil {

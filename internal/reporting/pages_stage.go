@@ -112,6 +112,9 @@ func (h *handlers) stageForm(w http.ResponseWriter, r *http.Request, in *Inciden
 	data["TLPs"] = TLPs
 	data["Tristate"] = tristate
 	data["Statuses"] = []string{StatusOngoing, StatusClosed}
+	if err := h.addAttachments(r, data, in, stage, true); err != nil { // pages_attachments.go
+		return err
+	}
 	data["LangForm"] = "stage-form"
 	if slices.Contains(sigStages, stage) {
 		// The significance guidance, and the criteria it recorded.
@@ -367,6 +370,9 @@ func (h *handlers) check(w http.ResponseWriter, r *http.Request, in *Incident, s
 	if d != nil {
 		data["Rows"] = h.summary(r, stage, d.Content)
 	}
+	if err := h.addAttachments(r, data, in, stage, false); err != nil {
+		return err
+	}
 	// A new token on every rendering: the submit it carries files once.
 	data["Token"] = web.RandomToken(18)
 	if s := in.Submitted(stage); s != nil {
@@ -406,6 +412,9 @@ func (h *handlers) view(w http.ResponseWriter, r *http.Request, in *Incident, st
 		_ = json.Unmarshal(s.Canonical, &c)
 		data["Rows"] = h.summary(r, stage, c)
 		data["Stamp"] = h.stamp(r, s.SubmittedAt)
+	}
+	if err := h.addAttachments(r, data, in, stage, false); err != nil {
+		return err
 	}
 	return h.render(w, r, "rep_view", h.stageTitle(r, stage), nil, data, nil)
 }

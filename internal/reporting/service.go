@@ -28,6 +28,11 @@ type Service struct {
 	log       *slog.Logger
 	now       func() time.Time
 	reminders *reminderConfig // set by SetMail; nil sends no reminders
+
+	// Attachments (attachments.go): the key, set by SetAttachmentKey (nil
+	// refuses attachments), and the largest file in bytes (0: the default).
+	attCipher *attachmentCipher
+	attMax    int64
 }
 
 // NewService returns the reporting service on db.
@@ -542,6 +547,9 @@ type Receipt struct {
 	Corrects     string          `json:"corrects,omitempty"`
 	Replayed     bool            `json:"replayed"`
 	Content      json.RawMessage `json:"content"`
+	// Attachments are the files sealed into the submission, each with
+	// the SHA-256 of its bytes (attachments.go).
+	Attachments []ReceiptAttachment `json:"attachments"`
 }
 
 // incidentLockBase spaces the advisory locks of incidents away from the
@@ -655,6 +663,10 @@ func (s *Service) Submit(ctx context.Context, id int64, stage Stage, c Content, 
 		if _, err := tx.Exec(ctx, `DELETE FROM report_drafts WHERE incident_id = ? AND stage = ?`, id, string(stage)); err != nil {
 			return err
 		}
+		atts, err := sealAttachments(ctx, tx, id, stage, subID) // attachments.go
+		if err != nil {
+			return err
+		}
 		if stage == IntermediateReport { // answers the open requests for one (requests.go)
 			if err := answerIntermediate(ctx, tx, id, now); err != nil {
 				return err
@@ -685,9 +697,9 @@ func (s *Service) Submit(ctx context.Context, id int64, stage Stage, c Content, 
 			return err
 		}
 		rec = &Receipt{Ref: ref, IncidentRef: in.Ref, IncidentID: id, Organisation: in.OrgName, Stage: stage, SubmittedAt: now,
-			SHA256: hash, Corrects: o.Corrects, Content: canonical}
+			SHA256: hash, Corrects: o.Corrects, Content: canonical, Attachments: atts}
 		return audit.Append(ctx, tx, now, audit.Change{Action: "report.submit", ObjectType: "incident", ObjectID: itoa(id), OrgID: in.OrgID,
-			After: map[string]any{"reference": ref, "stage": stage, "sha256": hash, "corrects": o.Corrects}})
+			After: map[string]any{"reference": ref, "stage": stage, "sha256": hash, "corrects": o.Corrects, "attachments": atts}})
 	})
 	if replayed || (err != nil && o.IdempotencyKey != "" && store.IsUniqueViolation(err)) {
 		// A concurrent retry with the same key won the race.
@@ -740,6 +752,9 @@ func (s *Service) Receipt(ctx context.Context, ref string) (*Receipt, error) {
 		return nil, err
 	}
 	r.SubmittedAt, r.Content = r.SubmittedAt.UTC(), json.RawMessage(content)
+	if r.Attachments, err = receiptAttachments(ctx, s.db, `s.ref = ?`, ref); err != nil {
+		return nil, err
+	}
 	return &r, nil
 }
 

@@ -241,11 +241,12 @@ func (s *Server) localeRouter() http.Handler {
 			// Remember the choice for the next visit without a locale.
 			s.SetCookie(w, "lang", seg, 365*24*3600)
 		}
+		_, pattern := s.portal.Handler(r2)
 		if r2.Body != nil {
-			r2.Body = http.MaxBytesReader(w, r2.Body, MaxFormBytes)
+			r2.Body = http.MaxBytesReader(w, r2.Body, s.bodyLimit(pattern))
 		}
 		s.ensureCSRFCookie(w, r2)
-		if _, pattern := s.portal.Handler(r2); pattern == "" {
+		if pattern == "" {
 			s.errorPage(w, r2, http.StatusNotFound, errs.E(errs.NotFound, "err.not_found"))
 			return
 		}
@@ -340,7 +341,7 @@ func (s *Server) parseForm(r *http.Request) error {
 	}
 	ct := r.Header.Get("Content-Type")
 	if strings.HasPrefix(ct, "multipart/form-data") {
-		return r.ParseMultipartForm(MaxFormBytes)
+		return r.ParseMultipartForm(s.bodyLimit(r.Pattern))
 	}
 	if err := r.ParseForm(); err != nil {
 		if strings.Contains(err.Error(), "too large") {

@@ -82,6 +82,8 @@ type Server struct {
 	metrics *metrics
 	ready   func(context.Context) error
 	static  *staticFiles
+	// bodyLimits are the portal routes that take a larger body (UploadPage).
+	bodyLimits map[string]int64
 }
 
 // NewServer returns a server with the shared pages (home, language choice,
