@@ -90,6 +90,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err := demo.LoadReports(ctx, a.Reports, a.Identity); err != nil {
 			return err
 		}
+		if err := demo.LoadVoluntary(ctx, a.Voluntary); err != nil {
+			return err
+		}
 		demo.Print(stdout, url, logins)
 		return nil
 	})

@@ -30,6 +30,7 @@ import (
 	"github.com/belfry-cert/belfry/internal/registry"
 	"github.com/belfry-cert/belfry/internal/reporting"
 	"github.com/belfry-cert/belfry/internal/store"
+	"github.com/belfry-cert/belfry/internal/voluntary"
 	"github.com/belfry-cert/belfry/internal/web"
 )
 
@@ -47,6 +48,9 @@ type App struct {
 	Web      *web.Server
 	Metrics  *prometheus.Registry
 	handler  http.Handler
+
+	// Voluntary is the intake of voluntary notifications (NIS2 Art. 30).
+	Voluntary *voluntary.Service
 }
 
 // NewLogger returns the logger the settings ask for, writing to w.
@@ -128,14 +132,17 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*App,
 	if err := configureAttachments(ctx, db, a.Reports, cfg, log); err != nil { // keyfile.go
 		return nil, err
 	}
+	a.Voluntary = voluntary.NewService(db, log)
+	a.Voluntary.SetMail(a.Notify, cat, baseURL)
 	workers := jobs.NewWorkers()
 	a.Notify.Register(workers)
 	river.AddWorker(workers, &purgeWorker{svc: a.Identity})
 	river.AddWorker(workers, &registry.ReminderWorker{Service: a.Registry})
 	river.AddWorker(workers, &reporting.ReminderWorker{Service: a.Reports})
+	river.AddWorker(workers, &voluntary.PurgeWorker{Service: a.Voluntary})
 	a.Jobs, err = jobs.New(db, log, workers, jobs.Options{Work: cfg.Workers,
 		Periodic: []*jobs.Periodic{jobs.Every(15*time.Minute, purgeArgs{}), jobs.Every(time.Hour, registry.ReminderArgs{}),
-			jobs.Every(5*time.Minute, reporting.ReminderArgs{})}})
+			jobs.Every(5*time.Minute, reporting.ReminderArgs{}), jobs.Every(time.Hour, voluntary.PurgeArgs{})}})
 	if err != nil {
 		return nil, err
 	}
@@ -165,6 +172,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*App,
 	a.Reports.SummaryRoutes(a.Web)
 	a.Reports.RequestRoutes(a.Web)
 	a.Reports.AttachmentRoutes(a.Web)
+	a.Voluntary.Routes(a.Web)
 	h, err := a.Web.Handler()
 	if err != nil {
 		return nil, err

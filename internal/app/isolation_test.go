@@ -11,6 +11,7 @@ import (
 	"github.com/belfry-cert/belfry/internal/registry"
 	"github.com/belfry-cert/belfry/internal/reporting"
 	"github.com/belfry-cert/belfry/internal/store"
+	"github.com/belfry-cert/belfry/internal/voluntary"
 	"github.com/belfry-cert/belfry/internal/webtest"
 )
 
@@ -73,6 +74,21 @@ func TestTenantIsolation(t *testing.T) {
 		if _, err := e.App.Reports.AddNote(asAnalyst, aInc.ID, "Victim internal triage note"); err != nil {
 			t.Fatal(err)
 		}
+		// A voluntary notification (Art. 30), which only the authority's
+		// staff see.
+		volToken, err := e.App.Voluntary.SubmitToken(t.Context(), voluntary.Content{ReporterKind: voluntary.ReporterCitizen,
+			Email: "victim-reporter@mail.example", Subject: "incident", Description: "Victim voluntary phishing wave", Impact: "none", Consent: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		volRec, err := e.App.Voluntary.Confirm(t.Context(), volToken)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var volID int64
+		if err := db.QueryRow(t.Context(), `SELECT id FROM voluntary_notifications WHERE ref = ?`, volRec.Ref).Scan(&volID); err != nil {
+			t.Fatal(err)
+		}
 		browser := e.Login(t, bAdmin.Email, webtest.Password(bAdmin.Email))
 		api := e.API(t, e.Token(t, bAdmin, "read", "write"))
 		webtest.Isolate(t, e, browser, api, webtest.Fixture{
@@ -104,6 +120,8 @@ func TestTenantIsolation(t *testing.T) {
 					return map[string]string{"id": strconv.FormatInt(aInc.ID, 10), "stage": "early_warning"}
 				case strings.Contains(pattern, "/receipts/{ref}"):
 					return map[string]string{"ref": aRec.Ref}
+				case strings.Contains(pattern, "voluntary"):
+					return map[string]string{"id": strconv.FormatInt(volID, 10)}
 				case strings.Contains(pattern, "/tokens/{id}"):
 					return map[string]string{"id": strconv.FormatInt(aTokenID, 10)}
 				case strings.Contains(pattern, "/users/{id}"):
@@ -115,7 +133,7 @@ func TestTenantIsolation(t *testing.T) {
 			},
 			Markers: []string{"Victim Water Works", "victim.admin@victim.example", "victim.member@victim.example",
 				"victim-soc@victim.example", "Victimville", "victim-network.example", "Victim ransomware outbreak", "Victim-only summary text", aRec.SHA256,
-				"Victim internal triage note", aAtt.Name, aAtt.SHA256, "Victim-only attachment text"},
+				"Victim internal triage note", "Victim voluntary phishing wave", "victim-reporter@mail.example", volRec.SHA256, aAtt.Name, aAtt.SHA256, "Victim-only attachment text"},
 		})
 	})
 }

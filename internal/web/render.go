@@ -330,7 +330,7 @@ func (s *Server) nav(p *Page) []NavItem {
 	items := []NavItem{{Key: "nav.home", Path: "/"}}
 	if pr.IsAuthority() {
 		items = append(items, NavItem{Key: "nav.inbox", Path: "/inbox"}, NavItem{Key: "nav.registry", Path: "/registry"},
-			NavItem{Key: "nav.incidents", Path: "/incidents"})
+			NavItem{Key: "nav.incidents", Path: "/incidents"}, NavItem{Key: "nav.voluntary", Path: "/voluntary/inbox"})
 	} else if pr.OrgKind == "entity" {
 		items = append(items, NavItem{Key: "nav.incidents", Path: "/incidents"},
 			NavItem{Key: "nav.registration", Path: fmt.Sprintf("/registrations/%d", pr.OrgID)})
