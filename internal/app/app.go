@@ -171,6 +171,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*App,
 	a.Reports.InboxRoutes(a.Web)
 	a.Reports.SummaryRoutes(a.Web)
 	a.Reports.RequestRoutes(a.Web)
+	a.Reports.ShareRoutes(a.Web)
+	a.Reports.SupervisionRoutes(a.Web)
 	a.Reports.AttachmentRoutes(a.Web)
 	a.Voluntary.Routes(a.Web)
 	h, err := a.Web.Handler()

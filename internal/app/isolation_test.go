@@ -74,6 +74,18 @@ func TestTenantIsolation(t *testing.T) {
 		if _, err := e.App.Reports.AddNote(asAnalyst, aInc.ID, "Victim internal triage note"); err != nil {
 			t.Fatal(err)
 		}
+		// A share of A's incident (exported for another Member State's
+		// SPOC) and a sector authority: the authority's staff see them, no
+		// organisation does.
+		aShare, _, err := e.App.Reports.ShareIncident(asAnalyst, aInc.ID, reporting.ShareRequest{Recipient: reporting.RecipientSPOC, Country: "FR"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		secName, secEmail, secSectors := "Victim Sector Regulator", "regulator@sector.example", []string{"drinking_water"}
+		secAuth, err := e.App.Reports.SaveSectorAuthority(webtest.System(), 0, reporting.SectorAuthorityInput{Name: &secName, Email: &secEmail, Sectors: &secSectors})
+		if err != nil {
+			t.Fatal(err)
+		}
 		// A voluntary notification (Art. 30), which only the authority's
 		// staff see.
 		volToken, err := e.App.Voluntary.SubmitToken(t.Context(), voluntary.Content{ReporterKind: voluntary.ReporterCitizen,
@@ -107,6 +119,10 @@ func TestTenantIsolation(t *testing.T) {
 					return map[string]string{"id": aID}
 				case strings.Contains(pattern, "/claims/{id}"):
 					return map[string]string{"id": aClaim}
+				case strings.Contains(pattern, "/shares/{share}"):
+					return map[string]string{"id": strconv.FormatInt(aInc.ID, 10), "share": strconv.FormatInt(aShare.ID, 10)}
+				case strings.Contains(pattern, "/sector-authorities/{id}"):
+					return map[string]string{"id": strconv.FormatInt(secAuth.ID, 10)}
 				case strings.Contains(pattern, "/incidents/{id}/{stage}/{page}"):
 					// The portal's check-answers pages and receipts share one
 					// pattern; the receipt shows the most.
@@ -131,7 +147,7 @@ func TestTenantIsolation(t *testing.T) {
 				}
 				return nil
 			},
-			Markers: []string{"Victim Water Works", "victim.admin@victim.example", "victim.member@victim.example",
+			Markers: []string{aShare.SHA256, "regulator@sector.example", "Victim Water Works", "victim.admin@victim.example", "victim.member@victim.example",
 				"victim-soc@victim.example", "Victimville", "victim-network.example", "Victim ransomware outbreak", "Victim-only summary text", aRec.SHA256,
 				"Victim internal triage note", "Victim voluntary phishing wave", "victim-reporter@mail.example", volRec.SHA256, aAtt.Name, aAtt.SHA256, "Victim-only attachment text"},
 		})

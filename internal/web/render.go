@@ -335,6 +335,9 @@ func (s *Server) nav(p *Page) []NavItem {
 		items = append(items, NavItem{Key: "nav.incidents", Path: "/incidents"},
 			NavItem{Key: "nav.registration", Path: fmt.Sprintf("/registrations/%d", pr.OrgID)})
 	}
+	if pr.IsAuthority() && pr.HasAny(auth.RoleAdmin, auth.RoleSupervisor, auth.RoleAnalyst) {
+		items = append(items, NavItem{Key: "nav.supervision", Path: "/supervision/obligations"})
+	}
 	if pr.CanReadAll() {
 		items = append(items, NavItem{Key: "nav.organisations", Path: "/organisations"})
 	}
