@@ -986,7 +986,7 @@ func sigReferences(art string, relevant bool) []string {
 // sigNotes returns the remarks that go with a decision.
 func sigNotes(e *sigEval, d SignificanceDecision, art string, relevant bool, miss []string) []SignificanceNote {
 	f := e.f
-	var n []SignificanceNote
+	n := []SignificanceNote{} // the decision's schema requires the list, empty or not
 	add := func(key string, args map[string]any) { n = append(n, SignificanceNote{Key: key, Args: args}) }
 	if relevant && f.ScheduledMaintenance {
 		add("nis2.sig.note.scheduled_maintenance", nil)

@@ -263,6 +263,10 @@ func TestSignificanceQuiet(t *testing.T) {
 				t.Errorf("%s: %s not evaluated, missing %v", ty.Code, c.Code, c.Missing)
 			}
 		}
+		if d.Notes == nil || d.DecidedBy == nil || d.Thresholds == nil {
+			// The decision's schema requires these lists, even empty.
+			t.Errorf("%s: notes %v, decided_by %v, thresholds %v: want lists, not null", ty.Code, d.Notes, d.DecidedBy, d.Thresholds)
+		}
 		for _, n := range d.Notes {
 			if n.Key == "nis2.sig.note.unused" {
 				t.Errorf("%s: quiet facts reported unused: %v", ty.Code, n.Args)
