@@ -102,6 +102,18 @@ func TestReportingShare(t *testing.T) {
 		if !cb.CrossBorder || strings.Join(cb.Countries, " ") != "FR NL" {
 			t.Errorf("assessment = %+v", cb)
 		}
+		// The triage page and the inbox show the assessment.
+		assessed := e.App.Catalog.T("en", "inbox.col.assessed_cross_border", nil) + "</dt><dd>" + e.App.Catalog.T("en", "repui.yes", nil)
+		if res := ana.Get(fmt.Sprintf("/incidents/%d/triage", in.ID)); !strings.Contains(res.Body, assessed) {
+			t.Errorf("the triage page does not show the assessment %q", assessed)
+		}
+		var inbox struct {
+			Items []reporting.InboxItem `json:"items"`
+		}
+		anaAPI.Do("GET", "/api/v1/inbox?cross_border=yes", nil).JSON(t, &inbox)
+		if len(inbox.Items) != 1 || inbox.Items[0].ID != in.ID || inbox.Items[0].AssessedCrossBorder == nil || !*inbox.Items[0].AssessedCrossBorder {
+			t.Errorf("cross-border inbox = %+v", inbox.Items)
+		}
 
 		// The page suggests the energy regulator and previews the document.
 		res = ana.Get(page)

@@ -70,6 +70,9 @@ type InboxItem struct {
 	// Severity and CrossBorder are the latest values the reports gave.
 	Severity    string `json:"severity"`
 	CrossBorder string `json:"cross_border"`
+	// AssessedCrossBorder is the analyst's own assessment (share.go), nil
+	// until one is recorded; it prevails over the reports' answer.
+	AssessedCrossBorder *bool `json:"assessed_cross_border,omitempty"`
 	// NextStage is the entity's earliest unsubmitted stage with a due
 	// time; NextDue its due time.
 	NextStage Stage     `json:"next_stage,omitempty"`
@@ -185,9 +188,11 @@ func ValidateInboxFilter(f InboxFilter) error {
 }
 
 const selectInbox = `SELECT i.id, i.ref, i.org_id, o.name, i.kind, i.title, i.aware_at, i.trust_service_impact, i.status,
-	i.handled_at, i.created_at, i.updated_at, COALESCE(r.class, ''), COALESCE(r.sectors, ''), t.assignee_id, COALESCE(u.name, ''), t.feedback_at
+	i.handled_at, i.created_at, i.updated_at, COALESCE(r.class, ''), COALESCE(r.sectors, ''), t.assignee_id, COALESCE(u.name, ''), t.feedback_at,
+	cb.cross_border
 	FROM incidents i JOIN organisations o ON o.id = i.org_id LEFT JOIN registrations r ON r.org_id = i.org_id
-	LEFT JOIN incident_triage t ON t.incident_id = i.id LEFT JOIN users u ON u.id = t.assignee_id`
+	LEFT JOIN incident_triage t ON t.incident_id = i.id LEFT JOIN users u ON u.id = t.assignee_id
+	LEFT JOIN incident_cross_border cb ON cb.incident_id = i.id`
 
 // Inbox lists the incidents for the authority's staff. Filters that
 // depend on the reports' content or the clocks are applied after reading,
@@ -262,7 +267,7 @@ func (s *Service) Inbox(ctx context.Context, f InboxFilter) ([]*InboxItem, int, 
 		switch {
 		case f.Overdue && !it.Overdue,
 			f.Severity != "" && it.Severity != f.Severity,
-			f.CrossBorder && it.CrossBorder != "yes":
+			f.CrossBorder && !it.IsCrossBorder():
 			continue
 		}
 		out = append(out, it)
@@ -279,10 +284,11 @@ func scanInbox(row interface{ Scan(...any) error }) (*InboxItem, error) {
 	in := &Incident{Submissions: []Submission{}, Drafts: []Draft{}}
 	var handled, feedback sql.Null[time.Time]
 	var assignee sql.Null[int64]
+	var assessed sql.Null[bool]
 	var sectors, assigneeName string
 	it := &InboxItem{inc: in}
 	err := row.Scan(&in.ID, &in.Ref, &in.OrgID, &in.OrgName, &in.Kind, &in.Title, &in.AwareAt, &in.TrustServiceImpact, &in.Status,
-		&handled, &in.CreatedAt, &in.UpdatedAt, &it.Class, &sectors, &assignee, &assigneeName, &feedback)
+		&handled, &in.CreatedAt, &in.UpdatedAt, &it.Class, &sectors, &assignee, &assigneeName, &feedback, &assessed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound()
 	}
@@ -300,6 +306,9 @@ func scanInbox(row interface{ Scan(...any) error }) (*InboxItem, error) {
 	}
 	if assignee.Valid {
 		it.Assignee = &InboxUser{ID: assignee.V, Name: assigneeName}
+	}
+	if assessed.Valid {
+		it.AssessedCrossBorder = &assessed.V
 	}
 	it.ID, it.Ref, it.OrgID, it.OrgName, it.Kind, it.Title = in.ID, in.Ref, in.OrgID, in.OrgName, in.Kind, in.Title
 	it.AwareAt, it.TrustServiceImpact, it.Status, it.UpdatedAt = in.AwareAt, in.TrustServiceImpact, in.Status, in.UpdatedAt
@@ -358,6 +367,15 @@ func (it *InboxItem) settle(now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// IsCrossBorder says whether the incident counts as cross-border: as the
+// analyst assessed it, else as the latest report says.
+func (it *InboxItem) IsCrossBorder() bool {
+	if it.AssessedCrossBorder != nil {
+		return *it.AssessedCrossBorder
+	}
+	return it.CrossBorder == "yes"
 }
 
 // sortInbox orders items; by due time, overdue ones come first, then the

@@ -135,6 +135,26 @@ func TestInboxFiltersAndOrder(t *testing.T) {
 		if _, _, err := f.svc.Inbox(f.as(f.memberA), InboxFilter{}); !errs.Is(err, errs.Forbidden) {
 			t.Errorf("entity inbox: %v", err)
 		}
+
+		// The analyst's cross-border assessment prevails over the reports'
+		// answer: the outage without any report is cross-border, the
+		// phishing wave whose notification says so is not.
+		if _, err := f.svc.SetCrossBorder(ctx, f.overdue.ID, CrossBorderInput{CrossBorder: true, Countries: []string{"NL"}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.SetCrossBorder(ctx, f.notified.ID, CrossBorderInput{CrossBorder: false}); err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := f.svc.Inbox(ctx, InboxFilter{CrossBorder: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].ID != f.overdue.ID || got[0].AssessedCrossBorder == nil || !*got[0].AssessedCrossBorder {
+			t.Errorf("cross-border after the assessments: %+v", got)
+		}
+		if it, err := f.svc.InboxItem(ctx, f.notified.ID); err != nil || it.CrossBorder != "yes" || it.AssessedCrossBorder == nil || *it.AssessedCrossBorder {
+			t.Errorf("notified item: %+v %v, want the report's yes and the analyst's no", it, err)
+		}
 	})
 }
 
