@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -275,7 +276,25 @@ func TestBrowserReporting(t *testing.T) {
 					t.Errorf("after choosing %s the cross-border answer is lost", to)
 				}
 			}
-			fileStage(t, "early_warning", summary, tr("repui.status.ongoing"), tr("repui.tristate.yes"), tr("repui.tristate.unknown"))
+			// A file goes with the report: the upload button sends the whole
+			// form, so what was typed is kept as the draft.
+			evidence := filepath.Join(t.TempDir(), "gateway-"+l+".log")
+			if err := os.WriteFile(evidence, []byte("2026-11-27 03:12:09 VPN login from 198.51.100.7 (account ops-"+l+")\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			b.do(t, "choose the evidence file", chromedp.SetUploadFiles(chromedp.CSS(`main input[type=file][name=file]`), []string{evidence}))
+			b.submit(t, `main form button[formenctype="multipart/form-data"]`, http.StatusOK)
+			if p := b.path(t); p != base+"/early_warning" {
+				t.Fatalf("after the upload at %s (%s), want %s/early_warning", p, regErrorText(t, b), base)
+			}
+			regCheckPage(t, b, l)
+			if s := b.text(t, "#attachments-caption + thead + tbody"); !strings.Contains(s, "gateway-"+l+".log") {
+				t.Errorf("the attachments list %q lacks the file", s)
+			}
+			if v := eval[string](t, b, `document.getElementById('summary').value`); v != summary {
+				t.Errorf("after the upload the summary holds %q, want %q", v, summary)
+			}
+			fileStage(t, "early_warning", "gateway-"+l+".log", summary, tr("repui.status.ongoing"), tr("repui.tristate.yes"), tr("repui.tristate.unknown"))
 		})
 
 		step(l, "incident notification", func(t *testing.T) {
@@ -300,7 +319,31 @@ func TestBrowserReporting(t *testing.T) {
 			regTick(t, b, `main input[name=severity][value="yellow"]`)
 			impact := "The pumping station ran on manual control for six hours; no customer lost water."
 			b.sendKeys(t, "#impact_assessment", impact)
-			fileStage(t, "incident_notification", summary, impact, tr("repui.severity.yellow"))
+			// The significance guidance, from the form and back: this
+			// organisation has no registration, so the type is chosen.
+			b.submit(t, `main form button[name=action][value=significance]`, http.StatusOK)
+			if p := b.path(t); p != base+"/significance" {
+				t.Fatalf("the significance button led to %s (%s)", p, regErrorText(t, b))
+			}
+			regCheckPage(t, b, l)
+			b.do(t, "choose the entity type", chromedp.SetValue(chromedp.CSS(`#entity_type`), "digital_infra.cloud"))
+			b.submit(t, `main form button[name=action][value=type]`, http.StatusOK)
+			regCheckPage(t, b, l)
+			b.sendKeys(t, "#complete_unavailability_minutes", "45")
+			b.submit(t, `main form button[name=action][value=check]`, http.StatusOK)
+			regCheckPage(t, b, l)
+			if s := b.text(t, "#result h2"); !strings.Contains(s, tr("nis2.sig.outcome.significant")) || !strings.Contains(s, "7a") {
+				t.Errorf("significance result %q, want %q with 7a", s, tr("nis2.sig.outcome.significant"))
+			}
+			b.submit(t, `#result form button[name=action][value=record]`, http.StatusOK)
+			if p := b.path(t); p != base+"/incident_notification" {
+				t.Fatalf("recording the criteria led to %s (%s)", p, regErrorText(t, b))
+			}
+			regCheckPage(t, b, l)
+			if v := eval[string](t, b, `document.getElementById('impact_assessment').value`); v != impact {
+				t.Errorf("after the guidance the impact holds %q, want %q", v, impact)
+			}
+			fileStage(t, "incident_notification", summary, impact, tr("repui.severity.yellow"), tr("repsig.summary.criteria"), "7a")
 		})
 
 		step(l, "final report", func(t *testing.T) {

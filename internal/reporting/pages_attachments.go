@@ -71,7 +71,26 @@ func (h *handlers) addAttachments(r *http.Request, data map[string]any, in *Inci
 	return nil
 }
 
-// pageAddAttachment takes the upload form of a stage; a refused file is
+// keepAnswers saves, as the stage's draft, the answers of the stage form
+// that an upload or delete button of that form sent along (the field
+// stage_form says they came). Answers that cannot be read come back on the
+// form with their errors, and nothing else is done (done is true).
+func (h *handlers) keepAnswers(w http.ResponseWriter, r *http.Request, in *Incident, stage Stage) (done bool, err error) {
+	if r.PostFormValue("stage_form") != "1" {
+		return false, nil
+	}
+	start, from, _ := startingPoint(r, in, stage)
+	c, err := ParseForm(stage, r.PostForm, web.Locale(r), start, h.svc.tick())
+	if err == nil {
+		_, err = h.svc.SaveDraft(r.Context(), in.ID, stage, c)
+	}
+	if err != nil {
+		return true, h.stageForm(w, r, in, stage, r.PostForm, from, err)
+	}
+	return false, nil
+}
+
+// pageAddAttachment takes the upload of a stage's form; a refused file is
 // shown on the stage form with the reason, naming the file.
 func (h *handlers) pageAddAttachment(w http.ResponseWriter, r *http.Request) error {
 	in, stage, readOnly, err := h.stageRequest(r)
@@ -80,6 +99,9 @@ func (h *handlers) pageAddAttachment(w http.ResponseWriter, r *http.Request) err
 	}
 	if readOnly {
 		return forbidden()
+	}
+	if done, err := h.keepAnswers(w, r, in, stage); done || err != nil {
+		return err
 	}
 	u := Upload{Stage: stage}
 	f, fh, ferr := r.FormFile("file")
@@ -95,6 +117,9 @@ func (h *handlers) pageAddAttachment(w http.ResponseWriter, r *http.Request) err
 	}
 	if err != nil {
 		if e, ok := errs.As(err); ok && len(e.Fields) > 0 {
+			if fresh, lerr := h.svc.Incident(r.Context(), in.ID); lerr == nil {
+				in = fresh // with the draft just saved
+			}
 			c, from, _ := startingPoint(r, in, stage)
 			return h.stageForm(w, r, in, stage, FormValues(c, web.Locale(r)), from, err)
 		}
@@ -132,6 +157,11 @@ func (h *handlers) pageDeleteAttachment(w http.ResponseWriter, r *http.Request) 
 	}
 	if stage == "" {
 		return attachmentNotFound()
+	}
+	if mayFile(r.Context(), in.OrgID) {
+		if done, err := h.keepAnswers(w, r, in, stage); done || err != nil {
+			return err
+		}
 	}
 	if err := h.svc.DeleteAttachment(r.Context(), in.ID, att); err != nil {
 		return err
