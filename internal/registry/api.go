@@ -30,7 +30,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 	srv.API("GET /api/v1/registry/stats", h.apiStats)
 	srv.API("GET /api/v1/registry/export", h.apiExport)
 	srv.API("POST /api/v1/registry/import", h.apiImport)
-	srv.API("POST /api/v1/nis2/classify", h.apiClassify)
+	srv.QueryAPI("POST /api/v1/nis2/classify", h.apiClassify)
 	srv.PublicAPI("GET /api/v1/nis2/taxonomy", h.apiTaxonomy)
 	srv.API("GET /api/v1/claims", h.apiClaims)
 	srv.API("POST /api/v1/claims", h.apiAddClaims)

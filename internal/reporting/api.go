@@ -34,7 +34,7 @@ func (s *Service) Routes(srv *web.Server) {
 	srv.API("PUT /api/v1/incidents/{id}/drafts/{stage}", h.apiDraft)
 	srv.API("POST /api/v1/incidents/{id}/reports/{stage}", h.apiSubmit)
 	srv.API("GET /api/v1/receipts/{ref}", h.apiReceipt)
-	srv.API("POST /api/v1/receipts/verify", h.apiVerify)
+	srv.QueryAPI("POST /api/v1/receipts/verify", h.apiVerify)
 	s.nis2Routes(srv)
 }
 

@@ -26,8 +26,8 @@ func (s *Service) nis2Routes(srv *web.Server) {
 	}
 	srv.AddOpenAPI(openapiNIS2)
 	h := &handlers{svc: s, srv: srv}
-	srv.API("POST /api/v1/nis2/significance", h.apiNIS2Significance)
-	srv.API("POST /api/v1/nis2/deadlines", h.apiNIS2Deadlines)
+	srv.QueryAPI("POST /api/v1/nis2/significance", h.apiNIS2Significance)
+	srv.QueryAPI("POST /api/v1/nis2/deadlines", h.apiNIS2Deadlines)
 }
 
 // apiNIS2Significance answers the significance decision for the facts in

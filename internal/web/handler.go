@@ -98,8 +98,8 @@ func (s *Server) redirectToLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 // apiHandler wraps an API handler: it resolves the bearer token and checks
-// that read-only tokens only read.
-func (s *Server) apiHandler(h Handler, public bool) http.Handler {
+// that read-only tokens only read (GET, HEAD, or a query route).
+func (s *Server) apiHandler(h Handler, public, query bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := auth.From(r.Context())
 		if !public {
@@ -108,7 +108,7 @@ func (s *Server) apiHandler(h Handler, public bool) http.Handler {
 				s.fail(w, r, errs.E(errs.Unauthenticated, "err.unauthenticated"))
 				return
 			}
-			if r.Method != http.MethodGet && r.Method != http.MethodHead && !p.CanWrite() {
+			if r.Method != http.MethodGet && r.Method != http.MethodHead && !query && !p.CanWrite() {
 				s.fail(w, r, errs.E(errs.Forbidden, "err.token_read_only"))
 				return
 			}

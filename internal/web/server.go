@@ -148,14 +148,19 @@ func (s *Server) page(pattern string, h Handler, public bool) {
 
 // API registers a JSON route for API-token holders. The pattern includes the
 // /api/v1 prefix.
-func (s *Server) API(pattern string, h Handler) { s.apiRoute(pattern, h, false) }
+func (s *Server) API(pattern string, h Handler) { s.apiRoute(pattern, h, false, false) }
 
 // PublicAPI registers a JSON route that needs no token.
-func (s *Server) PublicAPI(pattern string, h Handler) { s.apiRoute(pattern, h, true) }
+func (s *Server) PublicAPI(pattern string, h Handler) { s.apiRoute(pattern, h, true, false) }
 
-func (s *Server) apiRoute(pattern string, h Handler, public bool) {
+// QueryAPI registers a POST route that only computes or checks and changes
+// nothing (its input is too large or too structured for a query string):
+// read-only tokens may call it like a GET.
+func (s *Server) QueryAPI(pattern string, h Handler) { s.apiRoute(pattern, h, false, true) }
+
+func (s *Server) apiRoute(pattern string, h Handler, public, query bool) {
 	s.routes = append(s.routes, Route{Pattern: pattern, API: true, Public: public})
-	s.api.Handle(pattern, s.metrics.wrap(pattern, s.apiHandler(h, public)))
+	s.api.Handle(pattern, s.metrics.wrap(pattern, s.apiHandler(h, public, query)))
 }
 
 // Handler parses the templates, checks them, and returns the complete HTTP
