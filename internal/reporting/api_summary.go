@@ -2,6 +2,7 @@ package reporting
 
 import (
 	"bytes"
+	"io"
 	"net/http"
 
 	"github.com/belfry-cert/belfry/internal/errs"
@@ -35,19 +36,26 @@ func (h *handlers) summaryOf(r *http.Request) (*Summary, error) {
 
 // writeSummary writes sum as a CSV or JSON attachment.
 func writeSummary(w http.ResponseWriter, sum *Summary, format string) error {
-	name := `attachment; filename="enisa-summary-` + sum.Quarter + `.` + format + `"`
+	return writeDownload(w, "enisa-summary-"+sum.Quarter, format, sum, sum.WriteCSV)
+}
+
+// writeDownload writes an attachment named name.format: the JSON document
+// v, or the CSV that csv writes (all of it first, so that a failure is an
+// error page, not a short file).
+func writeDownload(w http.ResponseWriter, name, format string, v any, csv func(io.Writer) error) error {
+	disp := `attachment; filename="` + name + `.` + format + `"`
 	switch format {
 	case "json":
-		w.Header().Set("Content-Disposition", name)
-		return web.WriteJSON(w, http.StatusOK, sum)
+		w.Header().Set("Content-Disposition", disp)
+		return web.WriteJSON(w, http.StatusOK, v)
 	case "csv":
 		var buf bytes.Buffer
-		if err := sum.WriteCSV(&buf); err != nil {
+		if err := csv(&buf); err != nil {
 			return err
 		}
 		h := w.Header()
 		h.Set("Content-Type", "text/csv; charset=utf-8")
-		h.Set("Content-Disposition", name)
+		h.Set("Content-Disposition", disp)
 		h.Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusOK)
 		_, err := w.Write(buf.Bytes())

@@ -1,9 +1,9 @@
 package reporting
 
 import (
-	"bytes"
 	_ "embed"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -72,25 +72,8 @@ func obligationFilter(q url.Values) (ObligationFilter, error) {
 
 // writeObligations writes rows as a CSV or JSON attachment.
 func writeObligations(w http.ResponseWriter, rows []Obligation, format string, now time.Time) error {
-	name := `attachment; filename="reporting-obligations-` + now.In(brussels).Format("2006-01-02") + `.` + format + `"`
-	switch format {
-	case "json":
-		w.Header().Set("Content-Disposition", name)
-		return web.WriteJSON(w, http.StatusOK, map[string]any{"generated_at": now, "items": rows, "total": len(rows)})
-	case "csv":
-		var buf bytes.Buffer
-		if err := WriteObligationsCSV(&buf, rows); err != nil {
-			return err
-		}
-		h := w.Header()
-		h.Set("Content-Type", "text/csv; charset=utf-8")
-		h.Set("Content-Disposition", name)
-		h.Set("Cache-Control", "no-store")
-		w.WriteHeader(http.StatusOK)
-		_, err := w.Write(buf.Bytes())
-		return err
-	}
-	return errs.Field("format", "err.summary.format_invalid", nil)
+	return writeDownload(w, "reporting-obligations-"+now.In(brussels).Format("2006-01-02"), format,
+		map[string]any{"generated_at": now, "items": rows, "total": len(rows)}, func(w io.Writer) error { return WriteObligationsCSV(w, rows) })
 }
 
 func (h *handlers) apiObligations(w http.ResponseWriter, r *http.Request) error {

@@ -53,21 +53,10 @@ func (h *handlers) t(r *http.Request, key string, args map[string]any) string {
 	return h.srv.Catalog().T(web.Locale(r), key, args)
 }
 
-// msg localises a message whose arguments may name other messages: an
-// argument "x_key" fills the placeholder {x} with that message.
+// msg localises a message whose arguments may name other messages (see
+// web.Server.Message).
 func (h *handlers) msg(r *http.Request, code string, args map[string]any) string {
-	if len(args) > 0 {
-		a := make(map[string]any, len(args))
-		for k, v := range args {
-			if s, ok := v.(string); ok && strings.HasSuffix(k, "_key") {
-				a[strings.TrimSuffix(k, "_key")] = h.t(r, s, nil)
-			} else {
-				a[k] = v
-			}
-		}
-		args = a
-	}
-	return h.t(r, code, args)
+	return h.srv.Message(r, code, args)
 }
 
 // inputID maps a field of the model ("notifier.email", "indicators[2].value")

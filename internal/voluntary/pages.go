@@ -95,20 +95,9 @@ func (h *handlers) renderForm(w http.ResponseWriter, r *http.Request, form url.V
 }
 
 // msg localises an error message; an argument named like "label_key" is
-// a message key, passed as "label" in words.
+// a message key, passed as "label" in words (web.Server.Message).
 func (h *handlers) msg(r *http.Request, code string, args map[string]any) string {
-	if len(args) > 0 {
-		a := map[string]any{}
-		for k, v := range args {
-			if s, ok := v.(string); ok && strings.HasSuffix(k, "_key") {
-				a[strings.TrimSuffix(k, "_key")] = h.t(r, s, nil)
-			} else {
-				a[k] = v
-			}
-		}
-		args = a
-	}
-	return h.t(r, code, args)
+	return h.srv.Message(r, code, args)
 }
 
 func (h *handlers) form(w http.ResponseWriter, r *http.Request) error {

@@ -241,6 +241,24 @@ func (p *Page) Err(field string) string {
 // Value returns the submitted value of field.
 func (p *Page) Value(field string) string { return p.Form.Get(field) }
 
+// Message localises a message whose arguments may name other messages: an
+// argument "x_key" fills the placeholder {x} with that message.
+func (s *Server) Message(r *http.Request, code string, args map[string]any) string {
+	l := Locale(r)
+	if len(args) > 0 {
+		a := make(map[string]any, len(args))
+		for k, v := range args {
+			if key, ok := v.(string); ok && strings.HasSuffix(k, "_key") {
+				a[strings.TrimSuffix(k, "_key")] = s.cat.T(l, key, nil)
+			} else {
+				a[k] = v
+			}
+		}
+		args = a
+	}
+	return s.cat.T(l, code, args)
+}
+
 // SwitchLangField is the name of the language switcher's buttons on a page
 // with a LangForm.
 const SwitchLangField = "switch_lang"
