@@ -29,6 +29,7 @@ var commands = []command{
 	{"audit", "audit log: verify", runAudit},
 	{"nis2", "NIS2 tools: classify, reporting deadlines, incident significance", runNIS2},
 	{"constituency", "who owns an IP address, AS number or domain: lookup", runConstituency},
+	{"feeds", "bulk feeds: parse Shadowserver reports, update-schema", runFeeds},
 	{"bench", "benchmarks: reports (acknowledged submissions per second)", runBench},
 	{"backup", "write a consistent copy of the SQLite database", runBackup},
 	{"config", "print the effective configuration, secrets redacted", runConfig},
