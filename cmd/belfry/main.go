@@ -30,6 +30,7 @@ var commands = []command{
 	{"nis2", "NIS2 tools: classify, reporting deadlines, incident significance", runNIS2},
 	{"constituency", "who owns an IP address, AS number or domain: lookup", runConstituency},
 	{"feeds", "bulk feeds: parse Shadowserver reports, update-schema", runFeeds},
+	{"ingest", "read feed files into the database for the early warning", runIngest},
 	{"bench", "benchmarks: reports (acknowledged submissions per second)", runBench},
 	{"backup", "write a consistent copy of the SQLite database", runBackup},
 	{"config", "print the effective configuration, secrets redacted", runConfig},
