@@ -22,6 +22,8 @@ import (
 
 	"github.com/belfry-cert/belfry/internal/audit"
 	"github.com/belfry-cert/belfry/internal/constituency"
+	"github.com/belfry-cert/belfry/internal/earlywarning"
+	"github.com/belfry-cert/belfry/internal/feeds"
 	"github.com/belfry-cert/belfry/internal/i18n"
 	"github.com/belfry-cert/belfry/internal/identity"
 	"github.com/belfry-cert/belfry/internal/jobs"
@@ -51,6 +53,12 @@ type App struct {
 
 	// Voluntary is the intake of voluntary notifications (NIS2 Art. 30).
 	Voluntary *voluntary.Service
+
+	// EarlyWarning notifies organisations of their feed events.
+	EarlyWarning *earlywarning.Service
+
+	// Feeds shows the feed runs and events (issue 5).
+	Feeds *feeds.Service
 }
 
 // NewLogger returns the logger the settings ask for, writing to w.
@@ -134,7 +142,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*App,
 	}
 	a.Voluntary = voluntary.NewService(db, log)
 	a.Voluntary.SetMail(a.Notify, cat, baseURL)
+	a.EarlyWarning = earlywarning.NewService(db, log, cat, baseURL)
 	workers := jobs.NewWorkers()
+	a.EarlyWarning.Register(workers)
 	a.Notify.Register(workers)
 	river.AddWorker(workers, &purgeWorker{svc: a.Identity})
 	river.AddWorker(workers, &registry.ReminderWorker{Service: a.Registry})
@@ -142,11 +152,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*App,
 	river.AddWorker(workers, &voluntary.PurgeWorker{Service: a.Voluntary})
 	a.Jobs, err = jobs.New(db, log, workers, jobs.Options{Work: cfg.Workers,
 		Periodic: []*jobs.Periodic{jobs.Every(15*time.Minute, purgeArgs{}), jobs.Every(time.Hour, registry.ReminderArgs{}),
-			jobs.Every(5*time.Minute, reporting.ReminderArgs{}), jobs.Every(time.Hour, voluntary.PurgeArgs{})}})
+			jobs.Every(5*time.Minute, reporting.ReminderArgs{}), jobs.Every(time.Hour, voluntary.PurgeArgs{}),
+			earlywarning.Periodic()}})
 	if err != nil {
 		return nil, err
 	}
 	a.Notify.SetQueue(a.Jobs)
+	a.EarlyWarning.SetDelivery(a.Notify, a.Jobs)
 
 	if cfg.OIDC.Issuer != "" {
 		o, err := identity.NewOIDC(ctx, cfg.OIDC, &http.Client{Timeout: 15 * time.Second})
@@ -175,6 +187,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*App,
 	a.Reports.SupervisionRoutes(a.Web)
 	a.Reports.AttachmentRoutes(a.Web)
 	a.Voluntary.Routes(a.Web)
+	a.EarlyWarning.Routes(a.Web)
+	a.Feeds = feeds.NewService(db, log)
+	a.Feeds.Routes(a.Web)
+	a.Metrics.MustRegister(a.Feeds.Collector())
 	h, err := a.Web.Handler()
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 
 	"github.com/belfry-cert/belfry/internal/auth"
 	"github.com/belfry-cert/belfry/internal/dbtest"
+	"github.com/belfry-cert/belfry/internal/earlywarning"
 	"github.com/belfry-cert/belfry/internal/registry"
 	"github.com/belfry-cert/belfry/internal/reporting"
 	"github.com/belfry-cert/belfry/internal/store"
@@ -101,6 +102,34 @@ func TestTenantIsolation(t *testing.T) {
 		if err := db.QueryRow(t.Context(), `SELECT id FROM voluntary_notifications WHERE ref = ?`, volRec.Ref).Scan(&volID); err != nil {
 			t.Fatal(err)
 		}
+		// A's early warning: settings, an inhibition and a ticket of one event.
+		if _, err := e.App.EarlyWarning.UpdateSettings(asA, a.ID, earlywarning.SettingsInput{Enabled: true, Channel: "portal", Interval: "immediate",
+			Recipients: []string{"victim-ew@victim.example"}}); err != nil {
+			t.Fatal(err)
+		}
+		aInh, err := e.App.EarlyWarning.AddInhibition(asA, a.ID, earlywarning.InhibitionInput{Prefix: "192.0.2.66", Reason: "Victim EW honeypot reason",
+			ExpiresAt: time.Now().Add(24 * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var feedRun int64
+		if err := db.QueryRow(t.Context(), `INSERT INTO feed_runs (source, name, status, started_at) VALUES ('file', 'victim.csv', 'done', ?) RETURNING id`,
+			time.Now()).Scan(&feedRun); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(t.Context(), `INSERT INTO feed_events (run_id, org_id, feed, src_ip, src_fqdn, notify, fields, created_at)
+			VALUES (?, ?, 'scan_http', '192.0.2.77', 'victim-ew-host.example', ?, '{}', ?)`, feedRun, a.ID, true, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := e.App.EarlyWarning.Dispatch(t.Context()); n != 1 || err != nil {
+			t.Fatalf("early warning Dispatch = %d, %v", n, err)
+		}
+		aTickets, _, err := e.App.EarlyWarning.Tickets(asA, earlywarning.TicketFilter{})
+		if err != nil || len(aTickets) != 1 {
+			t.Fatalf("A's early warning tickets = %v, %v", aTickets, err)
+		}
+		// A's feed event, in a run only the authority's staff see (issue 5).
+		aFeedRun := strconv.FormatInt(feedRunFor(t, db, a.ID), 10)
 		browser := e.Login(t, bAdmin.Email, webtest.Password(bAdmin.Email))
 		api := e.API(t, e.Token(t, bAdmin, "read", "write"))
 		webtest.Isolate(t, e, browser, api, webtest.Fixture{
@@ -108,6 +137,10 @@ func TestTenantIsolation(t *testing.T) {
 			Params: func(pattern string) map[string]string {
 				aID := strconv.FormatInt(a.ID, 10)
 				switch {
+				case strings.Contains(pattern, "/early-warning/tickets/{id}"):
+					return map[string]string{"id": strconv.FormatInt(aTickets[0].ID, 10)}
+				case strings.Contains(pattern, "/early-warning/inhibitions/{id}"):
+					return map[string]string{"id": strconv.FormatInt(aInh.ID, 10)}
 				case strings.Contains(pattern, "/attachments"):
 					// Upload, list, download and delete: A's sealed attachment.
 					return map[string]string{"id": strconv.FormatInt(aInc.ID, 10), "stage": "early_warning", "att": strconv.FormatInt(aAtt.ID, 10)}
@@ -138,6 +171,8 @@ func TestTenantIsolation(t *testing.T) {
 					return map[string]string{"ref": aRec.Ref}
 				case strings.Contains(pattern, "voluntary"):
 					return map[string]string{"id": strconv.FormatInt(volID, 10)}
+				case strings.Contains(pattern, "/feeds/runs/{id}"):
+					return map[string]string{"id": aFeedRun}
 				case strings.Contains(pattern, "/tokens/{id}"):
 					return map[string]string{"id": strconv.FormatInt(aTokenID, 10)}
 				case strings.Contains(pattern, "/users/{id}"):
@@ -149,7 +184,8 @@ func TestTenantIsolation(t *testing.T) {
 			},
 			Markers: []string{aShare.SHA256, "regulator@sector.example", "Victim Water Works", "victim.admin@victim.example", "victim.member@victim.example",
 				"victim-soc@victim.example", "Victimville", "victim-network.example", "Victim ransomware outbreak", "Victim-only summary text", aRec.SHA256,
-				"Victim internal triage note", "Victim voluntary phishing wave", "victim-reporter@mail.example", volRec.SHA256, aAtt.Name, aAtt.SHA256, "Victim-only attachment text"},
+				"Victim internal triage note", "Victim voluntary phishing wave", "victim-reporter@mail.example", volRec.SHA256, aAtt.Name, aAtt.SHA256, "Victim-only attachment text",
+				"victim-ew@victim.example", "Victim EW honeypot reason", "victim-ew-host.example", aTickets[0].Ref, feedMarker},
 		})
 	})
 }

@@ -150,6 +150,7 @@ type eventRow struct {
 	severity                  string
 	taxonomy, typ, identifier string
 	srcIP, srcFQDN            string
+	srcIPN                    []byte
 	srcPort                   int
 	srcASN                    int64
 	dstIP, dstFQDN            string
@@ -170,7 +171,7 @@ func (w *runWriter) event(e *Event) error {
 	}
 	m := Match(w.snap, e)
 	base := eventRow{feed: e.Feed, time: e.Time, severity: e.Severity, taxonomy: e.Taxonomy, typ: e.Type, identifier: e.Identifier,
-		srcIP: addr(e.SrcIP), srcPort: int(e.SrcPort), srcASN: int64(e.SrcASN), srcFQDN: e.SrcFQDN,
+		srcIP: addr(e.SrcIP), srcIPN: IPKey(e.SrcIP), srcPort: int(e.SrcPort), srcASN: int64(e.SrcASN), srcFQDN: e.SrcFQDN,
 		dstIP: addr(e.DstIP), dstPort: int(e.DstPort), dstASN: int64(e.DstASN), dstFQDN: e.DstFQDN,
 		matchedOn: m.On, matchedValue: m.Value, fields: FieldsJSON(e.Fields)}
 	if len(m.Orgs) == 0 {
@@ -314,7 +315,7 @@ func (w *runWriter) dedup(ctx context.Context, tx *store.Tx, now time.Time) erro
 }
 
 const eventCols = `(run_id, org_id, feed, time_source, severity, taxonomy, type, identifier, src_ip, src_port, src_asn, src_fqdn,
-	dst_ip, dst_port, dst_asn, dst_fqdn, matched_on, matched_value, dedup_key, notify, fields, created_at)`
+	dst_ip, dst_port, dst_asn, dst_fqdn, matched_on, matched_value, dedup_key, notify, fields, created_at, src_ipn)`
 
 // insertEvents stores rows with multi-row INSERTs.
 func insertEvents(ctx context.Context, tx *store.Tx, run int64, rows []eventRow, now time.Time) error {
@@ -325,12 +326,12 @@ func insertEvents(ctx context.Context, tx *store.Tx, run int64, rows []eventRow,
 		rows = rows[n:]
 		var b strings.Builder
 		b.WriteString(`INSERT INTO feed_events ` + eventCols + ` VALUES `)
-		args := make([]any, 0, 22*n)
+		args := make([]any, 0, 23*n)
 		for j := range part {
 			if j > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 			r := &part[j]
 			var org, t any
 			if r.org != 0 {
@@ -340,7 +341,7 @@ func insertEvents(ctx context.Context, tx *store.Tx, run int64, rows []eventRow,
 				t = r.time
 			}
 			args = append(args, run, org, r.feed, t, r.severity, r.taxonomy, r.typ, r.identifier, r.srcIP, r.srcPort, r.srcASN, r.srcFQDN,
-				r.dstIP, r.dstPort, r.dstASN, r.dstFQDN, r.matchedOn, r.matchedValue, r.key, r.notify, r.fields, now)
+				r.dstIP, r.dstPort, r.dstASN, r.dstFQDN, r.matchedOn, r.matchedValue, r.key, r.notify, r.fields, now, r.srcIPN)
 		}
 		if _, err := tx.Exec(ctx, b.String(), args...); err != nil {
 			return err

@@ -348,10 +348,17 @@ func (s *Server) nav(p *Page) []NavItem {
 	items := []NavItem{{Key: "nav.home", Path: "/"}}
 	if pr.IsAuthority() {
 		items = append(items, NavItem{Key: "nav.inbox", Path: "/inbox"}, NavItem{Key: "nav.registry", Path: "/registry"},
-			NavItem{Key: "nav.incidents", Path: "/incidents"}, NavItem{Key: "nav.voluntary", Path: "/voluntary/inbox"})
+			NavItem{Key: "nav.incidents", Path: "/incidents"}, NavItem{Key: "nav.voluntary", Path: "/voluntary/inbox"},
+			NavItem{Key: "nav.early_warning", Path: "/early-warning"})
 	} else if pr.OrgKind == "entity" {
 		items = append(items, NavItem{Key: "nav.incidents", Path: "/incidents"},
-			NavItem{Key: "nav.registration", Path: fmt.Sprintf("/registrations/%d", pr.OrgID)})
+			NavItem{Key: "nav.registration", Path: fmt.Sprintf("/registrations/%d", pr.OrgID)},
+			NavItem{Key: "nav.early_warning", Path: "/early-warning"})
+	}
+	if pr.IsAuthority() {
+		items = append(items, NavItem{Key: "nav.feeds_events", Path: "/feeds/events"}, NavItem{Key: "nav.feeds_runs", Path: "/feeds/runs"})
+	} else {
+		items = append(items, NavItem{Key: "nav.our_events", Path: "/our-events"})
 	}
 	if pr.IsAuthority() && pr.HasAny(auth.RoleAdmin, auth.RoleSupervisor, auth.RoleAnalyst) {
 		items = append(items, NavItem{Key: "nav.supervision", Path: "/supervision/obligations"})
