@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -15,12 +16,12 @@ import (
 	"github.com/belfry-cert/belfry/internal/app"
 	"github.com/belfry-cert/belfry/internal/constituency"
 	"github.com/belfry-cert/belfry/internal/feeds"
-	"github.com/belfry-cert/belfry/internal/feeds/shadowserver"
+	"github.com/belfry-cert/belfry/internal/feeds/intake"
 	"github.com/belfry-cert/belfry/internal/registry"
 	"github.com/belfry-cert/belfry/internal/store"
 )
 
-const ingestUsage = "Usage: belfry ingest [--data DIR | --db URL] [--report NAME] [--schema FILE] [--window DURATION] [--quiet] FILE|DIR..."
+const ingestUsage = "Usage: belfry ingest [--data DIR | --db URL] [--report NAME] [--feeds-schema FILE] [--feeds-window DURATION] [--quiet] FILE|DIR..."
 
 // runIngest reads feed files into the database: each file (or each
 // report in a zip archive) is one run, matched to the constituency,
@@ -31,8 +32,6 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fset := newFlags("ingest", stderr)
 	cfg.Flags(fset)
 	report := fset.String("report", "", "the Shadowserver report `type` (scan_http, event4_sinkhole…) when the file names do not carry it")
-	schemaPath := fset.String("schema", nis2EnvString("FEEDS_SCHEMA", ""), "Shadowserver's schema (intelmq.json) `file` (default: the one installed by belfry feeds update-schema) [BELFRY_FEEDS_SCHEMA]")
-	window := fset.Duration("window", feeds.DefaultWindow, "a finding notified less than this `duration` ago is not notified again")
 	quiet := fset.Bool("quiet", false, "print only the summary of each file, no progress")
 	fset.Usage = func() {
 		fmt.Fprintf(stderr, "%s\n\nReads Shadowserver reports (plain, .gz or .zip; a directory: every file in it) into the database:\n"+
@@ -51,18 +50,12 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stderr, "belfry ingest: give at least one file or directory\n%s\n", ingestUsage)
 		return errUsage
 	}
-	if *window <= 0 {
-		fmt.Fprintf(stderr, "belfry ingest: --window must be positive, not %s\n", *window)
-		return errUsage
-	}
-	schema, err := loadSchema(*schemaPath, cfg.DataDir)
+	schema, err := loadSchema(cfg.FeedsSchema, cfg.DataDir)
 	if err != nil {
 		return err
 	}
-	var forced *shadowserver.Report
 	if *report != "" {
-		var ok bool
-		if forced, ok = schema.Report(*report); !ok {
+		if _, ok := schema.Report(*report); !ok {
 			return fmt.Errorf("--report %s: no such report type in the schema (see the file_name values of intelmq.json, e.g. scan_http)", *report)
 		}
 	}
@@ -78,11 +71,12 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if _, err := db.Migrate(ctx); err != nil {
 		return err
 	}
-	p, err := ingestPipeline(ctx, db, *window)
+	p, err := ingestPipeline(ctx, db, cfg.FeedsWindow)
 	if err != nil {
 		return err
 	}
-	in := &ingester{p: p, schema: schema, forced: forced, stderr: stderr, progress: !*quiet && isTerminal(stderr)}
+	in := &ingester{in: intake.New(p, intake.FixedSchema(schema), slog.New(slog.DiscardHandler)), report: *report, stderr: stderr,
+		progress: !*quiet && isTerminal(stderr)}
 	var failed []string
 	for _, f := range files {
 		if err := ctx.Err(); err != nil {
@@ -153,58 +147,51 @@ func ingestFiles(paths []string) ([]string, error) {
 
 // ingester runs the files of one `belfry ingest`.
 type ingester struct {
-	p        *feeds.Pipeline
-	schema   *shadowserver.Schema
-	forced   *shadowserver.Report
+	in       *intake.Ingester
+	report   string
 	stderr   io.Writer
 	progress bool
 	total    feeds.Stats
 }
 
 // file runs every report of one file.
-func (in *ingester) file(ctx context.Context, path string) error {
-	return feeds.Open(path, func(name string, r io.Reader) error {
-		rep := in.forced
-		if rep == nil {
-			var err error
-			if rep, err = in.schema.Detect(name); err != nil {
-				return fmt.Errorf("%w; name the report type with --report (e.g. --report scan_http)", err)
-			}
-		}
-		parser := shadowserver.NewParser(rep)
-		parse := func(ctx context.Context, emit func(*feeds.Event) error, problem func(feeds.Problem) error) error {
-			parser.OnProblem = problem
-			_, err := parser.Parse(r, emit)
-			return err
-		}
-		start := time.Now()
-		var last time.Time
-		show := func(s feeds.Stats) {
-			if !in.progress || time.Since(last) < 250*time.Millisecond {
+func (g *ingester) file(ctx context.Context, path string) error {
+	start := time.Now()
+	var last time.Time
+	o := intake.Options{Report: g.report}
+	if g.progress {
+		o.Progress = func(name string, s feeds.Stats) {
+			if time.Since(last) < 250*time.Millisecond {
 				return
 			}
 			last = time.Now()
-			fmt.Fprintf(in.stderr, "\r%s: %d rows, %.0f rows/s, %s matched   ", name, s.Rows, float64(s.Rows)/time.Since(start).Seconds(), share(s.Matched, s.Events))
+			fmt.Fprintf(g.stderr, "\r%s: %d rows, %.0f rows/s, %s matched   ", name, s.Rows, float64(s.Rows)/time.Since(start).Seconds(), share(s.Matched, s.Events))
 		}
-		run, err := in.p.Run(ctx, feeds.RunInput{Source: "file", Name: name, Feed: rep.Stem}, parse, show)
-		if in.progress {
-			fmt.Fprint(in.stderr, "\r\033[K")
+	}
+	results, err := g.in.Path(ctx, "file", path, o)
+	if g.progress {
+		fmt.Fprint(g.stderr, "\r\033[K")
+	}
+	for _, r := range results {
+		if r.Run == nil {
+			continue
 		}
-		if run != nil {
-			s := run.Stats
-			fmt.Fprintf(in.stderr, "%s: run %d (%s): %d rows, %d events, %d problems; %s matched (%d unmatched); %d new, %d duplicates; %.1f s\n",
-				name, run.ID, rep.Stem, s.Rows, s.Events, s.Problems, share(s.Matched, s.Events), s.Unmatched, s.New, s.Duplicates,
-				time.Since(start).Seconds())
-			in.total.Rows += s.Rows
-			in.total.Events += s.Events
-			in.total.Problems += s.Problems
-			in.total.Matched += s.Matched
-			in.total.Unmatched += s.Unmatched
-			in.total.New += s.New
-			in.total.Duplicates += s.Duplicates
-		}
-		return err
-	})
+		s := r.Run.Stats
+		fmt.Fprintf(g.stderr, "%s: run %d (%s): %d rows, %d events, %d problems; %s matched (%d unmatched); %d new, %d duplicates; %.1f s\n",
+			r.Name, r.Run.ID, r.Feed, s.Rows, s.Events, s.Problems, share(s.Matched, s.Events), s.Unmatched, s.New, s.Duplicates,
+			time.Since(start).Seconds())
+		g.total.Rows += s.Rows
+		g.total.Events += s.Events
+		g.total.Problems += s.Problems
+		g.total.Matched += s.Matched
+		g.total.Unmatched += s.Unmatched
+		g.total.New += s.New
+		g.total.Duplicates += s.Duplicates
+	}
+	if errors.Is(err, intake.ErrUnknownReport) {
+		err = fmt.Errorf("%w; name the report type with --report (e.g. --report scan_http)", err)
+	}
+	return err
 }
 
 // share writes part of whole as a percentage.

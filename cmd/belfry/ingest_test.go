@@ -48,7 +48,7 @@ func TestIngest(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	out := mustRun(t, "ingest", "--data", dir, "--schema", schema, in)
+	out := mustRun(t, "ingest", "--data", dir, "--feeds-schema", schema, in)
 	var runs, matched, fresh int
 	if err := db.QueryRow(t.Context(), `SELECT count(*), COALESCE(sum(matched), 0), COALESCE(sum(new_events), 0) FROM feed_runs WHERE status = 'done'`).
 		Scan(&runs, &matched, &fresh); err != nil {
@@ -66,7 +66,7 @@ func TestIngest(t *testing.T) {
 	}
 
 	// The same reports again: nothing new.
-	mustRun(t, "ingest", "--data", dir, "--schema", schema, "--quiet", in)
+	mustRun(t, "ingest", "--data", dir, "--feeds-schema", schema, "--quiet", in)
 	var again, dups int
 	if err := db.QueryRow(t.Context(), `SELECT COALESCE(sum(new_events), 0), COALESCE(sum(duplicates), 0) FROM feed_runs WHERE id > 4`).Scan(&again, &dups); err != nil {
 		t.Fatal(err)
@@ -79,7 +79,7 @@ func TestIngest(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(in, "zz-mystery.csv"), []byte("timestamp,ip\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	code, _, stderr := runCLI(t, "ingest", "--data", dir, "--schema", schema, in)
+	code, _, stderr := runCLI(t, "ingest", "--data", dir, "--feeds-schema", schema, in)
 	if code != 1 || !strings.Contains(stderr, "zz-mystery.csv") || !strings.Contains(stderr, "--report") {
 		t.Errorf("mystery file: exit %d, stderr %q", code, short(stderr))
 	}
@@ -97,10 +97,10 @@ func TestIngest(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"ingest", "--data", dir, "--schema", schema}, "at least one file"},
-		{[]string{"ingest", "--data", dir, "--schema", schema, "--window", "0s", in}, "--window"},
-		{[]string{"ingest", "--data", dir, "--schema", schema, "--report", "nonsense", in}, "--report nonsense"},
-		{[]string{"ingest", "--data", filepath.Join(dir, "nowhere"), "--schema", schema, in}, "no database"},
+		{[]string{"ingest", "--data", dir, "--feeds-schema", schema}, "at least one file"},
+		{[]string{"ingest", "--data", dir, "--feeds-schema", schema, "--feeds-window", "1s", in}, "--feeds-window"},
+		{[]string{"ingest", "--data", dir, "--feeds-schema", schema, "--report", "nonsense", in}, "--report nonsense"},
+		{[]string{"ingest", "--data", filepath.Join(dir, "nowhere"), "--feeds-schema", schema, in}, "no database"},
 	} {
 		code, _, stderr := runCLI(t, c.args...)
 		if code == 0 || !strings.Contains(stderr, c.want) {

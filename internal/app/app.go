@@ -24,6 +24,7 @@ import (
 	"github.com/belfry-cert/belfry/internal/constituency"
 	"github.com/belfry-cert/belfry/internal/earlywarning"
 	"github.com/belfry-cert/belfry/internal/feeds"
+	"github.com/belfry-cert/belfry/internal/feeds/intake"
 	"github.com/belfry-cert/belfry/internal/i18n"
 	"github.com/belfry-cert/belfry/internal/identity"
 	"github.com/belfry-cert/belfry/internal/jobs"
@@ -57,8 +58,10 @@ type App struct {
 	// EarlyWarning notifies organisations of their feed events.
 	EarlyWarning *earlywarning.Service
 
-	// Feeds shows the feed runs and events (issue 5).
-	Feeds *feeds.Service
+	// Feeds shows the feed runs and events (issue 5); Intake reads report
+	// files into the feeds pipeline (feeds.go).
+	Feeds  *feeds.Service
+	Intake *intake.Ingester
 }
 
 // NewLogger returns the logger the settings ask for, writing to w.
@@ -189,6 +192,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*App,
 	a.Voluntary.Routes(a.Web)
 	a.EarlyWarning.Routes(a.Web)
 	a.Feeds = feeds.NewService(db, log)
+	a.Intake = intake.New(feeds.NewPipeline(db, a.Registry.Index(), log, feeds.Options{Window: cfg.FeedsWindow}),
+		intake.NewSchema(cfg.FeedsSchemaFile()), log)
 	a.Feeds.Routes(a.Web)
 	a.Metrics.MustRegister(a.Feeds.Collector())
 	h, err := a.Web.Handler()
@@ -268,6 +273,13 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	// Claims approved on another instance reach this one's index within
 	// one refresh interval.
 	go a.Registry.RunIndex(ctx, a.Config.IndexRefresh)
+	if err := a.startFeedSources(ctx); err != nil {
+		ln.Close()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		a.Jobs.Stop(sctx)
+		return err
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	scheme := "http"

@@ -8,8 +8,10 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -56,6 +58,39 @@ type Config struct {
 	AttachmentKeyFile string
 	// AttachmentMaxSize is the largest report attachment, like "20MB".
 	AttachmentMaxSize string
+
+	// Feeds (issue 5): Shadowserver's schema file ("" is
+	// <data>/feeds/shadowserver-schema.json), the deduplication window,
+	// and the intake sources this instance runs: a drop directory and an
+	// SMTP mailbox (each off when its address is empty).
+	FeedsSchema         string
+	FeedsWindow         time.Duration
+	FeedsDropDir        string
+	FeedsInstance       string
+	FeedsDropWorkers    int
+	FeedsSMTPAddr       string
+	FeedsSMTPRecipients string
+	FeedsSMTPSenders    string
+	FeedsSMTPHosts      string
+}
+
+// FeedsSchemaFile is where Shadowserver's schema is read from.
+func (c *Config) FeedsSchemaFile() string {
+	if c.FeedsSchema != "" {
+		return c.FeedsSchema
+	}
+	return filepath.Join(c.DataDir, "feeds", "shadowserver-schema.json")
+}
+
+// commaList splits a comma-separated setting, dropping empty items.
+func commaList(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // env returns BELFRY_<name> or def.
@@ -100,6 +135,15 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.ReportReminders, "report-reminders", env("REPORT_REMINDERS", reporting.DefaultReminderLeads), "comma-separated `durations` before each incident reporting deadline at which to remind by e-mail; none for no advance reminder [BELFRY_REPORT_REMINDERS]")
 	fs.StringVar(&c.AttachmentKeyFile, "attachment-key-file", env("ATTACHMENT_KEY_FILE", ""), "`file` with the 32-byte key (raw or 64 hex digits) that encrypts report attachments; created when missing; empty means <data>/keys/attachments.key; the same file on every instance [BELFRY_ATTACHMENT_KEY_FILE]")
 	fs.StringVar(&c.AttachmentMaxSize, "attachment-max-size", env("ATTACHMENT_MAX_SIZE", "20MB"), "largest report attachment, a `size` like 20MB or 512KB [BELFRY_ATTACHMENT_MAX_SIZE]")
+	fs.StringVar(&c.FeedsSchema, "feeds-schema", env("FEEDS_SCHEMA", ""), "Shadowserver's report schema (intelmq.json) `file`; empty means <data>/feeds/shadowserver-schema.json, installed by belfry feeds update-schema [BELFRY_FEEDS_SCHEMA]")
+	fs.DurationVar(&c.FeedsWindow, "feeds-window", envDuration("FEEDS_WINDOW", 7*24*time.Hour), "a feed finding notified less than this `duration` ago is not notified again [BELFRY_FEEDS_WINDOW]")
+	fs.StringVar(&c.FeedsDropDir, "feeds-dropdir", env("FEEDS_DROPDIR", ""), "watch this `directory` for report files to ingest (write name.part, then rename); empty: off [BELFRY_FEEDS_DROPDIR]")
+	fs.StringVar(&c.FeedsInstance, "feeds-instance", env("FEEDS_INSTANCE", ""), "this instance's `name` among those sharing the drop directory (default: the host name) [BELFRY_FEEDS_INSTANCE]")
+	fs.IntVar(&c.FeedsDropWorkers, "feeds-dropdir-workers", envInt("FEEDS_DROPDIR_WORKERS", 2), "report files processed at a time from the drop directory [BELFRY_FEEDS_DROPDIR_WORKERS]")
+	fs.StringVar(&c.FeedsSMTPAddr, "feeds-smtp-addr", env("FEEDS_SMTP_ADDR", ""), "listen on this `host:port` for reports sent as e-mail attachments; empty: off [BELFRY_FEEDS_SMTP_ADDR]")
+	fs.StringVar(&c.FeedsSMTPRecipients, "feeds-smtp-recipients", env("FEEDS_SMTP_RECIPIENTS", ""), "comma-separated `addresses` the feed mailbox accepts mail for [BELFRY_FEEDS_SMTP_RECIPIENTS]")
+	fs.StringVar(&c.FeedsSMTPSenders, "feeds-smtp-senders", env("FEEDS_SMTP_SENDERS", ""), "comma-separated envelope `senders` accepted (address or @domain) [BELFRY_FEEDS_SMTP_SENDERS]")
+	fs.StringVar(&c.FeedsSMTPHosts, "feeds-smtp-hosts", env("FEEDS_SMTP_HOSTS", ""), "comma-separated client `prefixes` accepted (the relay receiving Shadowserver's mail) [BELFRY_FEEDS_SMTP_HOSTS]")
 	fs.StringVar(&c.SMTP.Host, "smtp-host", env("SMTP_HOST", ""), "SMTP server `host`; empty disables e-mail [BELFRY_SMTP_HOST]")
 	fs.IntVar(&c.SMTP.Port, "smtp-port", envInt("SMTP_PORT", 0), "SMTP `port`; 0 means 587 for starttls, 465 for tls, 25 for none [BELFRY_SMTP_PORT]")
 	fs.StringVar(&c.SMTP.Username, "smtp-user", env("SMTP_USER", ""), "SMTP `user` name [BELFRY_SMTP_USER]")
@@ -170,6 +214,28 @@ func (c *Config) Validate() error {
 	if n, err := reporting.ParseSize(c.AttachmentMaxSize); c.AttachmentMaxSize != "" && (err != nil || n > maxAttachmentSize) {
 		errs = append(errs, fmt.Errorf("--attachment-max-size %q: want a size from 1 byte to 256MB, like 20MB", c.AttachmentMaxSize))
 	}
+	if c.FeedsWindow < 0 || c.FeedsWindow > 0 && c.FeedsWindow < time.Minute {
+		errs = append(errs, fmt.Errorf("--feeds-window %s: want a duration of at least a minute, like 168h", c.FeedsWindow))
+	}
+	if c.FeedsDropWorkers < 0 || c.FeedsDropWorkers > 64 {
+		errs = append(errs, fmt.Errorf("--feeds-dropdir-workers %d: want 1 to 64", c.FeedsDropWorkers))
+	}
+	if c.FeedsSMTPAddr != "" {
+		if _, _, err := net.SplitHostPort(c.FeedsSMTPAddr); err != nil {
+			errs = append(errs, fmt.Errorf("--feeds-smtp-addr %q: want host:port", c.FeedsSMTPAddr))
+		}
+		if len(commaList(c.FeedsSMTPRecipients)) == 0 {
+			errs = append(errs, errors.New("--feeds-smtp-addr needs --feeds-smtp-recipients: the addresses reports are sent to"))
+		}
+		if len(commaList(c.FeedsSMTPSenders)) == 0 && len(commaList(c.FeedsSMTPHosts)) == 0 {
+			errs = append(errs, errors.New("--feeds-smtp-addr needs --feeds-smtp-senders or --feeds-smtp-hosts: an open intake is refused"))
+		}
+		for _, h := range commaList(c.FeedsSMTPHosts) {
+			if _, err := parsePrefix(h); err != nil {
+				errs = append(errs, fmt.Errorf("--feeds-smtp-hosts %q: want an IP address or prefix", h))
+			}
+		}
+	}
 	if c.SMTP.Host != "" {
 		if err := c.SMTP.Validate(); err != nil {
 			errs = append(errs, err)
@@ -195,4 +261,12 @@ func (c Config) Redacted() Config {
 		c.DB = u.Redacted()
 	}
 	return c
+}
+
+// parsePrefix reads an IP address or prefix.
+func parsePrefix(s string) (netip.Prefix, error) {
+	if a, err := netip.ParseAddr(s); err == nil {
+		return netip.PrefixFrom(a, a.BitLen()), nil
+	}
+	return netip.ParsePrefix(s)
 }

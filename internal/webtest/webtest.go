@@ -35,11 +35,19 @@ type Env struct {
 
 // New starts an instance on db. Background job workers stay off unless
 // work is set, so that tests decide when jobs run.
-func New(t testing.TB, db *store.DB, work bool) *Env {
+func New(t testing.TB, db *store.DB, work bool) *Env { return NewWith(t, db, work, nil) }
+
+// NewWith is New with settings of the test's own: configure, if not nil,
+// changes the configuration before the instance is built (an SMTP server,
+// a feeds schema).
+func NewWith(t testing.TB, db *store.DB, work bool, configure func(*app.Config)) *Env {
 	t.Helper()
 	ctx := context.Background()
 	cfg := app.Config{Addr: "127.0.0.1:0", Authority: "CCB", CERTPhone: "+32 2 501 05 60", AdminEmail: "admin@ccb.example",
 		Workers: work, IdleTimeout: time.Hour, LogFormat: "text"}
+	if configure != nil {
+		configure(&cfg)
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
