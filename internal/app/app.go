@@ -146,17 +146,24 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*App,
 	a.Voluntary = voluntary.NewService(db, log)
 	a.Voluntary.SetMail(a.Notify, cat, baseURL)
 	a.EarlyWarning = earlywarning.NewService(db, log, cat, baseURL)
+	a.Intake = intake.New(feeds.NewPipeline(db, a.Registry.Index(), log, feeds.Options{Window: cfg.FeedsWindow}),
+		intake.NewSchema(cfg.FeedsSchemaFile()), log)
 	workers := jobs.NewWorkers()
+	periodic := []*jobs.Periodic{jobs.Every(15*time.Minute, purgeArgs{}), jobs.Every(time.Hour, registry.ReminderArgs{}),
+		jobs.Every(5*time.Minute, reporting.ReminderArgs{}), jobs.Every(time.Hour, voluntary.PurgeArgs{}), earlywarning.Periodic()}
+	if poll, err := shadowserverPoll(cfg, db, a.Intake, log); err != nil { // feeds.go
+		return nil, err
+	} else if poll != nil {
+		river.AddWorker(workers, poll)
+		periodic = append(periodic, jobs.Every(cfg.ShadowserverInterval, intake.PollArgs{}))
+	}
 	a.EarlyWarning.Register(workers)
 	a.Notify.Register(workers)
 	river.AddWorker(workers, &purgeWorker{svc: a.Identity})
 	river.AddWorker(workers, &registry.ReminderWorker{Service: a.Registry})
 	river.AddWorker(workers, &reporting.ReminderWorker{Service: a.Reports})
 	river.AddWorker(workers, &voluntary.PurgeWorker{Service: a.Voluntary})
-	a.Jobs, err = jobs.New(db, log, workers, jobs.Options{Work: cfg.Workers,
-		Periodic: []*jobs.Periodic{jobs.Every(15*time.Minute, purgeArgs{}), jobs.Every(time.Hour, registry.ReminderArgs{}),
-			jobs.Every(5*time.Minute, reporting.ReminderArgs{}), jobs.Every(time.Hour, voluntary.PurgeArgs{}),
-			earlywarning.Periodic()}})
+	a.Jobs, err = jobs.New(db, log, workers, jobs.Options{Work: cfg.Workers, Periodic: periodic})
 	if err != nil {
 		return nil, err
 	}
@@ -192,8 +199,6 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*App,
 	a.Voluntary.Routes(a.Web)
 	a.EarlyWarning.Routes(a.Web)
 	a.Feeds = feeds.NewService(db, log)
-	a.Intake = intake.New(feeds.NewPipeline(db, a.Registry.Index(), log, feeds.Options{Window: cfg.FeedsWindow}),
-		intake.NewSchema(cfg.FeedsSchemaFile()), log)
 	a.Feeds.Routes(a.Web)
 	a.Metrics.MustRegister(a.Feeds.Collector())
 	h, err := a.Web.Handler()

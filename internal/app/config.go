@@ -72,6 +72,17 @@ type Config struct {
 	FeedsSMTPRecipients string
 	FeedsSMTPSenders    string
 	FeedsSMTPHosts      string
+	// The Shadowserver Reports API (off without a key): the key and HMAC
+	// secret, the reports (mailing lists) and types to fetch, how many
+	// days back and how often, and the endpoints.
+	ShadowserverKey         string
+	ShadowserverSecret      string
+	ShadowserverReports     string
+	ShadowserverTypes       string
+	ShadowserverDays        int
+	ShadowserverInterval    time.Duration
+	ShadowserverAPIURL      string
+	ShadowserverDownloadURL string
 }
 
 // FeedsSchemaFile is where Shadowserver's schema is read from.
@@ -144,6 +155,14 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.FeedsSMTPRecipients, "feeds-smtp-recipients", env("FEEDS_SMTP_RECIPIENTS", ""), "comma-separated `addresses` the feed mailbox accepts mail for [BELFRY_FEEDS_SMTP_RECIPIENTS]")
 	fs.StringVar(&c.FeedsSMTPSenders, "feeds-smtp-senders", env("FEEDS_SMTP_SENDERS", ""), "comma-separated envelope `senders` accepted (address or @domain) [BELFRY_FEEDS_SMTP_SENDERS]")
 	fs.StringVar(&c.FeedsSMTPHosts, "feeds-smtp-hosts", env("FEEDS_SMTP_HOSTS", ""), "comma-separated client `prefixes` accepted (the relay receiving Shadowserver's mail) [BELFRY_FEEDS_SMTP_HOSTS]")
+	fs.StringVar(&c.ShadowserverKey, "shadowserver-key", env("SHADOWSERVER_KEY", ""), "Shadowserver Reports API `key`; empty: the API is not polled [BELFRY_SHADOWSERVER_KEY]")
+	fs.StringVar(&c.ShadowserverSecret, "shadowserver-secret", env("SHADOWSERVER_SECRET", ""), "Shadowserver Reports API HMAC `secret` (prefer the environment variable) [BELFRY_SHADOWSERVER_SECRET]")
+	fs.StringVar(&c.ShadowserverReports, "shadowserver-reports", env("SHADOWSERVER_REPORTS", ""), "comma-separated report (mailing list) `names` to fetch; empty: all [BELFRY_SHADOWSERVER_REPORTS]")
+	fs.StringVar(&c.ShadowserverTypes, "shadowserver-types", env("SHADOWSERVER_TYPES", ""), "comma-separated report `types` to fetch (scan_http…); empty: all [BELFRY_SHADOWSERVER_TYPES]")
+	fs.IntVar(&c.ShadowserverDays, "shadowserver-days", envInt("SHADOWSERVER_DAYS", 2), "how many `days` back each poll lists reports [BELFRY_SHADOWSERVER_DAYS]")
+	fs.DurationVar(&c.ShadowserverInterval, "shadowserver-interval", envDuration("SHADOWSERVER_INTERVAL", time.Hour), "time between two polls of the API [BELFRY_SHADOWSERVER_INTERVAL]")
+	fs.StringVar(&c.ShadowserverAPIURL, "shadowserver-api-url", env("SHADOWSERVER_API_URL", ""), "API root `URL` (default Shadowserver's) [BELFRY_SHADOWSERVER_API_URL]")
+	fs.StringVar(&c.ShadowserverDownloadURL, "shadowserver-download-url", env("SHADOWSERVER_DOWNLOAD_URL", ""), "report download `URL` prefix (default Shadowserver's) [BELFRY_SHADOWSERVER_DOWNLOAD_URL]")
 	fs.StringVar(&c.SMTP.Host, "smtp-host", env("SMTP_HOST", ""), "SMTP server `host`; empty disables e-mail [BELFRY_SMTP_HOST]")
 	fs.IntVar(&c.SMTP.Port, "smtp-port", envInt("SMTP_PORT", 0), "SMTP `port`; 0 means 587 for starttls, 465 for tls, 25 for none [BELFRY_SMTP_PORT]")
 	fs.StringVar(&c.SMTP.Username, "smtp-user", env("SMTP_USER", ""), "SMTP `user` name [BELFRY_SMTP_USER]")
@@ -236,6 +255,22 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	if (c.ShadowserverKey == "") != (c.ShadowserverSecret == "") {
+		errs = append(errs, errors.New("--shadowserver-key and --shadowserver-secret go together"))
+	}
+	if c.ShadowserverKey != "" {
+		if c.ShadowserverInterval < time.Minute {
+			errs = append(errs, fmt.Errorf("--shadowserver-interval %s: at least 1m", c.ShadowserverInterval))
+		}
+		if c.ShadowserverDays < 0 || c.ShadowserverDays > 30 {
+			errs = append(errs, fmt.Errorf("--shadowserver-days %d: want 0 to 30", c.ShadowserverDays))
+		}
+		for _, u := range []struct{ flag, v string }{{"--shadowserver-api-url", c.ShadowserverAPIURL}, {"--shadowserver-download-url", c.ShadowserverDownloadURL}} {
+			if p, err := url.Parse(u.v); u.v != "" && (err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "") {
+				errs = append(errs, fmt.Errorf("%s %q: want an http(s) URL", u.flag, u.v))
+			}
+		}
+	}
 	if c.SMTP.Host != "" {
 		if err := c.SMTP.Validate(); err != nil {
 			errs = append(errs, err)
@@ -251,6 +286,9 @@ func (c *Config) Secure() bool {
 
 // Redacted returns the settings with secrets hidden, for `belfry config`.
 func (c Config) Redacted() Config {
+	if c.ShadowserverSecret != "" {
+		c.ShadowserverSecret = "(redacted)"
+	}
 	if c.SMTP.Password != "" {
 		c.SMTP.Password = "(redacted)"
 	}

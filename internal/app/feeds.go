@@ -3,9 +3,12 @@ package app
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/netip"
 
+	"github.com/belfry-cert/belfry/internal/feeds/intake"
 	"github.com/belfry-cert/belfry/internal/feeds/source"
+	"github.com/belfry-cert/belfry/internal/store"
 )
 
 // startFeedSources starts the feed intake sources the settings ask for,
@@ -54,4 +57,19 @@ func (a *App) runSource(ctx context.Context, name string, s source.Source) {
 	if err := s.Run(ctx, a.Intake.Handle); err != nil && ctx.Err() == nil {
 		a.Log.Error("feeds: intake source stopped", "source", name, "err", err)
 	}
+}
+
+// shadowserverPoll is the worker that polls the Shadowserver Reports API,
+// or nil when no key is set.
+func shadowserverPoll(c Config, db *store.DB, in *intake.Ingester, log *slog.Logger) (*intake.PollWorker, error) {
+	if c.ShadowserverKey == "" {
+		return nil, nil
+	}
+	client, err := source.NewShadowserver(source.ShadowserverOptions{Key: c.ShadowserverKey, Secret: c.ShadowserverSecret,
+		APIURL: c.ShadowserverAPIURL, DownloadURL: c.ShadowserverDownloadURL, Reports: commaList(c.ShadowserverReports),
+		Types: commaList(c.ShadowserverTypes), Days: c.ShadowserverDays, Interval: c.ShadowserverInterval}, intake.NewLedger(db), log)
+	if err != nil {
+		return nil, fmt.Errorf("--shadowserver-key: %w", err)
+	}
+	return &intake.PollWorker{Client: client, Ingester: in, Log: log}, nil
 }

@@ -7,11 +7,14 @@ import (
 	"log/slog"
 	"mime"
 	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
 	"net/mail"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -275,3 +278,66 @@ func TestFeedDropDirectory(t *testing.T) {
 }
 
 func slogDiscard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// TestShadowserverPoll: with an API key, the job queue's leader polls the
+// Shadowserver Reports API (here a local server that answers as the
+// published API does), ingests the new report once and records it in the
+// ledger in the database (which Poll consults: see the source and intake
+// tests).
+func TestShadowserverPoll(t *testing.T) {
+	schema := sharedFile(t, "feeds", "shadowserver", "intelmq.json")
+	csv, err := os.ReadFile(filepath.Join("..", "feeds", "shadowserver", "testdata", "2026-03-01-scan_http-belgium-geo.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	calls := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls[r.URL.Path]++
+		mu.Unlock()
+		switch r.URL.Path {
+		case "/api2/reports/list":
+			if r.Header.Get("HMAC2") == "" {
+				http.Error(w, `{"error": "unsigned"}`, http.StatusUnauthorized)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `[{"id": "dl-4711", "report": "belgium-geo", "type": "scan_http", "timestamp": "2026-03-01",
+				"file": "2026-03-01-scan_http-belgium-geo.csv"}]`)
+		case "/dl/dl-4711":
+			w.Write(csv)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	db := dbtest.SQLite(t)
+	e := webtest.NewWith(t, db, true, func(c *app.Config) {
+		c.FeedsSchema = schema
+		c.ShadowserverKey, c.ShadowserverSecret = "test-key", "test-secret"
+		c.ShadowserverAPIURL, c.ShadowserverDownloadURL = srv.URL+"/api2/", srv.URL+"/dl/"
+		c.ShadowserverInterval, c.ShadowserverDays = time.Hour, 2
+	})
+	_ = e
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var runs, ledger int
+		if err := db.QueryRow(t.Context(), `SELECT (SELECT count(*) FROM feed_runs WHERE source = 'shadowserver' AND status = 'done' AND events = 3),
+			(SELECT count(*) FROM feed_downloads WHERE report_id = 'dl-4711')`).Scan(&runs, &ledger); err != nil {
+			t.Fatal(err)
+		}
+		if runs == 1 && ledger == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30 s: %d runs from the API, %d ledger rows; calls %v", runs, ledger, calls)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if calls["/dl/dl-4711"] != 1 {
+		t.Errorf("the report was downloaded %d times, want once", calls["/dl/dl-4711"])
+	}
+}

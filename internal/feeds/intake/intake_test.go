@@ -15,6 +15,7 @@ import (
 	"github.com/belfry-cert/belfry/internal/dbtest"
 	"github.com/belfry-cert/belfry/internal/feeds"
 	"github.com/belfry-cert/belfry/internal/feeds/source"
+	"github.com/belfry-cert/belfry/internal/store"
 )
 
 // schemaFile is Shadowserver's schema in ../shared, read in place.
@@ -128,4 +129,27 @@ func TestSchemaReload(t *testing.T) {
 	if kept, err := s.Load(); err != nil || kept != next {
 		t.Errorf("a broken file: %v, want the last good schema kept", err)
 	}
+}
+
+// TestLedger: the downloaded reports are known to every instance on the
+// database; recording one twice is harmless.
+func TestLedger(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, db *store.DB) {
+		l := NewLedger(db)
+		r := source.Report{ID: "dl-1", Report: "belgium-geo", Type: "scan_http", Date: "2026-03-01", File: "2026-03-01-scan_http-belgium-geo.csv"}
+		if seen, err := l.Seen(t.Context(), r.ID); err != nil || seen {
+			t.Fatalf("before: %v %v", seen, err)
+		}
+		for range 2 {
+			if err := l.Record(t.Context(), r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if seen, err := NewLedger(db).Seen(t.Context(), r.ID); err != nil || !seen {
+			t.Errorf("after: %v %v", seen, err)
+		}
+		if seen, _ := l.Seen(t.Context(), "dl-2"); seen {
+			t.Error("another id is seen")
+		}
+	})
 }
