@@ -93,6 +93,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err := demo.LoadVoluntary(ctx, a.Voluntary); err != nil {
 			return err
 		}
+		if err := demo.LoadFeeds(ctx, a.Registry, a.Feeds, a.Intake.Pipeline(), a.EarlyWarning); err != nil {
+			return err
+		}
 		demo.Print(stdout, url, logins)
 		return nil
 	})

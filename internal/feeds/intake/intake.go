@@ -37,6 +37,9 @@ func New(p *feeds.Pipeline, s *Schema, log *slog.Logger) *Ingester {
 	return &Ingester{pipeline: p, schema: s, log: log}
 }
 
+// Pipeline returns the pipeline the ingester runs files through.
+func (in *Ingester) Pipeline() *feeds.Pipeline { return in.pipeline }
+
 // Schema returns the schema the ingester parses with.
 func (in *Ingester) Schema() *Schema { return in.schema }
 

@@ -1,0 +1,68 @@
+package app_test
+
+import (
+	"testing"
+
+	"github.com/belfry-cert/belfry/internal/dbtest"
+	"github.com/belfry-cert/belfry/internal/demo"
+	"github.com/belfry-cert/belfry/internal/store"
+	"github.com/belfry-cert/belfry/internal/webtest"
+)
+
+// TestDemoData loads the demonstration data twice, as two runs of
+// `belfry demo` on one data directory do: every loader succeeds and the
+// second run adds nothing. The feeds demo leaves a run with matched and
+// unmatched events and Brabant Water's first early warning ticket.
+func TestDemoData(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, db *store.DB) {
+		e := webtest.New(t, db, false)
+		ctx := t.Context()
+		load := func() {
+			t.Helper()
+			if _, err := demo.Load(ctx, e.App.Identity, e.AdminEmail); err != nil {
+				t.Fatal(err)
+			}
+			if err := demo.LoadRegistry(ctx, e.App.Registry, e.App.Identity); err != nil {
+				t.Fatal(err)
+			}
+			if err := demo.LoadReports(ctx, e.App.Reports, e.App.Identity); err != nil {
+				t.Fatal(err)
+			}
+			if err := demo.LoadVoluntary(ctx, e.App.Voluntary); err != nil {
+				t.Fatal(err)
+			}
+			if err := demo.LoadFeeds(ctx, e.App.Registry, e.App.Feeds, e.App.Intake.Pipeline(), e.App.EarlyWarning); err != nil {
+				t.Fatal(err)
+			}
+		}
+		count := func(q string) int {
+			t.Helper()
+			var n int
+			if err := db.QueryRow(ctx, q).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		load()
+		counts := map[string]int{}
+		for _, q := range []string{`SELECT count(*) FROM feed_runs`, `SELECT count(*) FROM feed_events`, `SELECT count(*) FROM feed_tickets`,
+			`SELECT count(*) FROM incidents`, `SELECT count(*) FROM voluntary_notifications`, `SELECT count(*) FROM registrations`} {
+			counts[q] = count(q)
+		}
+		if counts[`SELECT count(*) FROM feed_runs`] != 1 || counts[`SELECT count(*) FROM feed_tickets`] != 1 {
+			t.Errorf("feeds demo: %v", counts)
+		}
+		if n := count(`SELECT count(*) FROM feed_events WHERE org_id IS NULL`); n != 1 {
+			t.Errorf("%d unmatched demo events, want 1", n)
+		}
+		if n := count(`SELECT count(*) FROM feed_events WHERE ticket_id IS NOT NULL`); n != 4 {
+			t.Errorf("%d demo events in the ticket, want the 4 of Brabant Water", n)
+		}
+		load()
+		for q, n := range counts {
+			if m := count(q); m != n {
+				t.Errorf("%s: %d after loading twice, %d after once", q, m, n)
+			}
+		}
+	})
+}
