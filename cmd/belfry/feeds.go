@@ -17,11 +17,13 @@ import (
 	"time"
 
 	"github.com/belfry-cert/belfry/internal/feeds"
+	"github.com/belfry-cert/belfry/internal/feeds/formats"
 	"github.com/belfry-cert/belfry/internal/feeds/shadowserver"
 )
 
 const feedsUsage = `Usage:
-  belfry feeds parse [--report NAME] [--schema FILE] [--data DIR] [--output intelmq] [--problems FILE] [--raw=false] [--time-observation now|RFC3339] FILE...
+  belfry feeds parse [--format shadowserver|misp|stix|list|csv] [--mapping FILE] [--classification TAXONOMY/TYPE[/IDENTIFIER]] [--keep-red]
+                     [--report NAME] [--schema FILE] [--data DIR] [--output intelmq] [--problems FILE] [--raw=false] [--time-observation now|RFC3339] FILE|DIR...
   belfry feeds update-schema --from FILE|URL [--data DIR]`
 
 // schemaURL is where Shadowserver publishes the schema for IntelMQ.
@@ -78,6 +80,10 @@ func feedsParse(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	problemsPath := fs.String("problems", "", "write the rows that could not be parsed, as JSON lines, to this `file` (default: standard error)")
 	raw := fs.Bool("raw", true, "include IntelMQ's raw field (the header and the row, base64)")
 	observation := fs.String("time-observation", "", "add time.observation: now or an RFC 3339 `time` (default: none, for reproducible output)")
+	format := fs.String("format", "", "input `format`: shadowserver, misp, stix, list or csv (default: detected from the content, else shadowserver)")
+	mappingPath := fs.String("mapping", "", "the column mapping (JSON) `file` of --format csv")
+	classification := fs.String("classification", "", "classification of list entries (and unmapped MISP/STIX items): `taxonomy/type[/identifier]` (default other/blacklist)")
+	keepRed := fs.Bool("keep-red", false, "emit MISP and STIX items marked TLP:RED instead of withholding them")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "%s\n\nParses Shadowserver CSV reports (plain, .gz or .zip; - for standard input) into IntelMQ events on\nstandard output, with a summary on standard error. See docs/feeds.md.\n\nFlags:\n", feedsUsage)
 		fs.PrintDefaults()
@@ -105,12 +111,25 @@ func feedsParse(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			return errUsage
 		}
 	}
-	schema, err := loadSchema(*schemaPath, *dataDir)
+	if *format != "" && *format != formatShadowserver && !slices.Contains(formats.Names, *format) {
+		fmt.Fprintf(stderr, "belfry feeds parse: --format must be shadowserver, %s, not %q\n", strings.Join(formats.Names, ", "), *format)
+		return errUsage
+	}
+	fopts, err := formatOptions(*format, *mappingPath, *classification, *keepRed)
 	if err != nil {
 		return err
 	}
+	// The schema is loaded only when a Shadowserver report is read.
+	var schema *shadowserver.Schema
+	needSchema := *format == "" || *format == formatShadowserver
+	if needSchema {
+		if schema, err = loadSchema(*schemaPath, *dataDir); err != nil && (*format != "" || *report != "") {
+			return err
+		}
+	}
+	schemaErr := err
 	var forced *shadowserver.Report
-	if *report != "" {
+	if *report != "" && schema != nil {
 		var ok bool
 		if forced, ok = schema.Report(*report); !ok {
 			return fmt.Errorf("--report %s: no such report type in the schema (see the file_name values of intelmq.json, e.g. scan_http)", *report)
@@ -134,6 +153,31 @@ func feedsParse(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	for _, file := range files {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		fmtName := *format
+		switch {
+		case fmtName != "":
+		case file == "-":
+			br := bufio.NewReaderSize(stdin, 64<<10)
+			stdin, fmtName = br, orDefault(detectStream(br), formatShadowserver)
+		default:
+			fmtName = detectFormat(file)
+		}
+		if fmtName != "" && fmtName != formatShadowserver {
+			st, err := parseOther(ctx, file, fmtName, fopts, stdin, out, probEnc, obs, stderr)
+			total.Rows += st.Rows
+			total.Events += st.Events
+			total.Problems += st.Problems
+			if err != nil {
+				fmt.Fprintf(stderr, "belfry feeds parse: %s: %v\n", file, err)
+				failed = append(failed, file)
+			}
+			continue
+		}
+		if schema == nil {
+			fmt.Fprintf(stderr, "belfry feeds parse: %s: %v\n", file, schemaErr)
+			failed = append(failed, file)
+			continue
 		}
 		open := func(fn feeds.OpenFunc) error { return feeds.Open(file, fn) }
 		if file == "-" {

@@ -24,6 +24,7 @@ import (
 	"github.com/belfry-cert/belfry/internal/constituency"
 	"github.com/belfry-cert/belfry/internal/earlywarning"
 	"github.com/belfry-cert/belfry/internal/feeds"
+	"github.com/belfry-cert/belfry/internal/feeds/formats"
 	"github.com/belfry-cert/belfry/internal/feeds/intake"
 	"github.com/belfry-cert/belfry/internal/i18n"
 	"github.com/belfry-cert/belfry/internal/identity"
@@ -200,6 +201,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*App,
 	a.EarlyWarning.Routes(a.Web)
 	a.Feeds = feeds.NewService(db, log)
 	a.Feeds.Routes(a.Web)
+	formats.NewMappingService(db, log).Routes(a.Web)
 	a.Metrics.MustRegister(a.Feeds.Collector())
 	h, err := a.Web.Handler()
 	if err != nil {

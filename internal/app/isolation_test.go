@@ -130,6 +130,11 @@ func TestTenantIsolation(t *testing.T) {
 		}
 		// A's feed event, in a run only the authority's staff see (issue 5).
 		aFeedRun := strconv.FormatInt(feedRunFor(t, db, a.ID), 10)
+		// The authority's saved CSV column mapping, with a marker in it.
+		if _, err := db.Exec(t.Context(), `INSERT INTO feed_mappings (name, mapping, created_at, updated_at) VALUES ('victim-mapping', ?, ?, ?)`,
+			`{"delimiter": ",", "header": true, "columns": {"Victim mapping column": "source.ip"}}`, time.Now().UTC(), time.Now().UTC()); err != nil {
+			t.Fatal(err)
+		}
 		browser := e.Login(t, bAdmin.Email, webtest.Password(bAdmin.Email))
 		api := e.API(t, e.Token(t, bAdmin, "read", "write"))
 		webtest.Isolate(t, e, browser, api, webtest.Fixture{
@@ -171,6 +176,9 @@ func TestTenantIsolation(t *testing.T) {
 					return map[string]string{"ref": aRec.Ref}
 				case strings.Contains(pattern, "voluntary"):
 					return map[string]string{"id": strconv.FormatInt(volID, 10)}
+				case strings.Contains(pattern, "/feeds/mappings/{name}"):
+					// Column mappings are the authority's: no organisation reads or writes one.
+					return map[string]string{"name": "victim-mapping"}
 				case strings.Contains(pattern, "/feeds/runs/{id}"):
 					return map[string]string{"id": aFeedRun}
 				case strings.Contains(pattern, "/tokens/{id}"):
@@ -185,7 +193,7 @@ func TestTenantIsolation(t *testing.T) {
 			Markers: []string{aShare.SHA256, "regulator@sector.example", "Victim Water Works", "victim.admin@victim.example", "victim.member@victim.example",
 				"victim-soc@victim.example", "Victimville", "victim-network.example", "Victim ransomware outbreak", "Victim-only summary text", aRec.SHA256,
 				"Victim internal triage note", "Victim voluntary phishing wave", "victim-reporter@mail.example", volRec.SHA256, aAtt.Name, aAtt.SHA256, "Victim-only attachment text",
-				"victim-ew@victim.example", "Victim EW honeypot reason", "victim-ew-host.example", aTickets[0].Ref, feedMarker},
+				"victim-ew@victim.example", "Victim EW honeypot reason", "victim-ew-host.example", aTickets[0].Ref, feedMarker, "Victim mapping column"},
 		})
 	})
 }

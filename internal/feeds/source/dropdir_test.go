@@ -165,7 +165,10 @@ func TestDropDirWaitsForCompleteFiles(t *testing.T) {
 	dir := t.TempDir()
 	var calls atomic.Int32
 	var body atomic.Value
-	startDropDir(t, source.DropDirOptions{Dir: dir, Instance: "i1", Poll: 30 * time.Millisecond}, func(_ context.Context, f source.File) error {
+	// The writer pauses 15 ms between rows for about 600 ms, across several
+	// polls of 250 ms: only a stall of the writer longer than a poll (a
+	// machine under heavy load) could make the file look complete early.
+	startDropDir(t, source.DropDirOptions{Dir: dir, Instance: "i1", Poll: 250 * time.Millisecond}, func(_ context.Context, f source.File) error {
 		calls.Add(1)
 		body.Store(readAll(t, f))
 		return nil
@@ -181,13 +184,13 @@ func TestDropDirWaitsForCompleteFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := ""
-	for i := range 20 {
+	for i := range 40 {
 		line := fmt.Sprintf("row %d\n", i)
 		want += line
 		if _, err := f.WriteString(line); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(15 * time.Millisecond)
 		if calls.Load() > 0 {
 			t.Fatalf("slow.csv taken while still being written (after %d rows)", i+1)
 		}
