@@ -16,12 +16,14 @@ import (
 	"github.com/belfry-cert/belfry/internal/app"
 	"github.com/belfry-cert/belfry/internal/constituency"
 	"github.com/belfry-cert/belfry/internal/feeds"
+	"github.com/belfry-cert/belfry/internal/feeds/formats"
 	"github.com/belfry-cert/belfry/internal/feeds/intake"
+	"github.com/belfry-cert/belfry/internal/feeds/shadowserver"
 	"github.com/belfry-cert/belfry/internal/registry"
 	"github.com/belfry-cert/belfry/internal/store"
 )
 
-const ingestUsage = "Usage: belfry ingest [--data DIR | --db URL] [--report NAME] [--feeds-schema FILE] [--feeds-window DURATION] [--quiet] FILE|DIR..."
+const ingestUsage = "Usage: belfry ingest [--data DIR | --db URL] [--format shadowserver|list|misp|stix|csv] [--mapping FILE] [--classification T/T/I] [--report NAME] [--feeds-schema FILE] [--feeds-window DURATION] [--quiet] FILE|DIR..."
 
 // runIngest reads feed files into the database: each file (or each
 // report in a zip archive) is one run, matched to the constituency,
@@ -33,6 +35,10 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	cfg.Flags(fset)
 	report := fset.String("report", "", "the Shadowserver report `type` (scan_http, event4_sinkhole…) when the file names do not carry it")
 	quiet := fset.Bool("quiet", false, "print only the summary of each file, no progress")
+	format := fset.String("format", formatShadowserver, "input `format`: shadowserver, list, misp (a single event or a zipped feed), stix or csv")
+	mapping := fset.String("mapping", "", "column mapping `file` (JSON) for --format csv")
+	classification := fset.String("classification", "", "classification `taxonomy/type[/identifier]` of --format list events")
+	keepRed := fset.Bool("keep-red", false, "keep TLP:RED items of MISP and STIX input instead of withholding them")
 	fset.Usage = func() {
 		fmt.Fprintf(stderr, "%s\n\nReads Shadowserver reports (plain, .gz or .zip; a directory: every file in it) into the database:\n"+
 			"each event is matched to the organisations that claim its address, domain or AS number,\n"+
@@ -50,11 +56,23 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stderr, "belfry ingest: give at least one file or directory\n%s\n", ingestUsage)
 		return errUsage
 	}
-	schema, err := loadSchema(cfg.FeedsSchema, cfg.DataDir)
+	fo, err := formatOptions(*format, *mapping, *classification, *keepRed)
 	if err != nil {
 		return err
 	}
-	if *report != "" {
+	switch *format {
+	case formatShadowserver, formats.List, formats.MISP, formats.STIX, formats.CSV:
+	default:
+		fmt.Fprintf(stderr, "belfry ingest: --format must be shadowserver, list, misp, stix or csv, not %q\n", *format)
+		return errUsage
+	}
+	var schema *shadowserver.Schema
+	if *format == formatShadowserver {
+		if schema, err = loadSchema(cfg.FeedsSchema, cfg.DataDir); err != nil {
+			return err
+		}
+	}
+	if *report != "" && schema != nil {
 		if _, ok := schema.Report(*report); !ok {
 			return fmt.Errorf("--report %s: no such report type in the schema (see the file_name values of intelmq.json, e.g. scan_http)", *report)
 		}
@@ -75,8 +93,8 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	in := &ingester{in: intake.New(p, intake.FixedSchema(schema), slog.New(slog.DiscardHandler)), report: *report, stderr: stderr,
-		progress: !*quiet && isTerminal(stderr)}
+	in := &ingester{in: intake.New(p, intake.FixedSchema(schema), slog.New(slog.DiscardHandler)), report: *report, format: *format,
+		formats: fo, stderr: stderr, progress: !*quiet && isTerminal(stderr)}
 	var failed []string
 	for _, f := range files {
 		if err := ctx.Err(); err != nil {
@@ -149,6 +167,8 @@ func ingestFiles(paths []string) ([]string, error) {
 type ingester struct {
 	in       *intake.Ingester
 	report   string
+	format   string
+	formats  formats.Options
 	stderr   io.Writer
 	progress bool
 	total    feeds.Stats
@@ -158,7 +178,7 @@ type ingester struct {
 func (g *ingester) file(ctx context.Context, path string) error {
 	start := time.Now()
 	var last time.Time
-	o := intake.Options{Report: g.report}
+	o := intake.Options{Report: g.report, Format: g.format, Formats: g.formats}
 	if g.progress {
 		o.Progress = func(name string, s feeds.Stats) {
 			if time.Since(last) < 250*time.Millisecond {

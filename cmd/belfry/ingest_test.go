@@ -90,6 +90,20 @@ func TestIngest(t *testing.T) {
 	if total != 12 {
 		t.Errorf("%d runs after the third ingest, want 12 (the four files read again)", total)
 	}
+	// A plain list of indicators, in another format.
+	list := filepath.Join(t.TempDir(), "blocklist.txt")
+	if err := os.WriteFile(list, []byte("# peer CERT blocklist\n192.0.2.66\nevil.example.org\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "ingest", "--data", dir, "--format", "list", "--classification", "other/blacklist", list)
+	var events, listMatched int
+	var feed string
+	if err := db.QueryRow(t.Context(), `SELECT feed, events, matched FROM feed_runs WHERE name = 'blocklist.txt'`).Scan(&feed, &events, &listMatched); err != nil {
+		t.Fatal(err)
+	}
+	if feed != "list" || events != 2 || listMatched != 1 {
+		t.Errorf("list run: feed %q, %d events, %d matched; want list, 2 and 1", feed, events, listMatched)
+	}
 	db.Close()
 
 	// Bad usage.
@@ -101,6 +115,8 @@ func TestIngest(t *testing.T) {
 		{[]string{"ingest", "--data", dir, "--feeds-schema", schema, "--feeds-window", "1s", in}, "--feeds-window"},
 		{[]string{"ingest", "--data", dir, "--feeds-schema", schema, "--report", "nonsense", in}, "--report nonsense"},
 		{[]string{"ingest", "--data", filepath.Join(dir, "nowhere"), "--feeds-schema", schema, in}, "no database"},
+		{[]string{"ingest", "--data", dir, "--format", "xml", in}, "--format"},
+		{[]string{"ingest", "--data", dir, "--format", "csv", in}, "--mapping"},
 	} {
 		code, _, stderr := runCLI(t, c.args...)
 		if code == 0 || !strings.Contains(stderr, c.want) {

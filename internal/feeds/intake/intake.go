@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/belfry-cert/belfry/internal/feeds"
+	"github.com/belfry-cert/belfry/internal/feeds/formats"
 	"github.com/belfry-cert/belfry/internal/feeds/shadowserver"
 	"github.com/belfry-cert/belfry/internal/feeds/source"
 )
@@ -45,6 +46,11 @@ func (in *Ingester) Schema() *Schema { return in.schema }
 
 // Options are what a caller may force about a file.
 type Options struct {
+	// Format is the file's format: "" or "shadowserver" for Shadowserver
+	// reports, else a format of internal/feeds/formats (list, misp, stix,
+	// csv), read with Formats.
+	Format  string
+	Formats formats.Options
 	// Report is the Shadowserver report type, when the name does not say.
 	Report string
 	// Progress, if not nil, is told each run's counts as it goes.
@@ -131,6 +137,23 @@ func (in *Ingester) spill(f source.File, fn feeds.OpenFunc) error {
 // stream runs one report stream through the pipeline.
 func (in *Ingester) stream(ctx context.Context, src, name string, r io.Reader, o Options) Result {
 	res := Result{Name: name}
+	var progress feeds.Progress
+	if o.Progress != nil {
+		progress = func(s feeds.Stats) { o.Progress(name, s) }
+	}
+	if o.Format != "" && o.Format != "shadowserver" {
+		parse, err := formats.ParseFunc(o.Format, o.Formats, r)
+		if err != nil {
+			res.Err = err
+			return res
+		}
+		res.Feed = o.Formats.Feed
+		if res.Feed == "" {
+			res.Feed = o.Format
+		}
+		res.Run, res.Err = in.pipeline.Run(ctx, feeds.RunInput{Source: src, Name: name, Feed: res.Feed}, parse, progress)
+		return res
+	}
 	schema, err := in.schema.Load()
 	if err != nil {
 		res.Err = err
@@ -153,10 +176,6 @@ func (in *Ingester) stream(ctx context.Context, src, name string, r io.Reader, o
 		parser.OnProblem = problem
 		_, err := parser.Parse(r, emit)
 		return err
-	}
-	var progress feeds.Progress
-	if o.Progress != nil {
-		progress = func(s feeds.Stats) { o.Progress(name, s) }
 	}
 	res.Run, res.Err = in.pipeline.Run(ctx, feeds.RunInput{Source: src, Name: name, Feed: rep.Stem}, parse, progress)
 	return res
