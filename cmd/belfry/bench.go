@@ -27,7 +27,7 @@ import (
 // runBench runs a benchmark against an in-process instance.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(stderr, "Usage: belfry bench reports [flags]\n\n  reports   acknowledged NIS2 report submissions per second through the HTTP API")
+		fmt.Fprintln(stderr, "Usage: belfry bench reports|feeds [flags]\n\n  reports   acknowledged NIS2 report submissions per second through the HTTP API\n  feeds     feed rows per second through parsing, matching, deduplication and storage")
 		if len(args) == 0 {
 			return errUsage
 		}
@@ -36,8 +36,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	switch args[0] {
 	case "reports":
 		return benchReports(ctx, args[1:], stdout, stderr)
+	case "feeds":
+		return benchFeeds(ctx, args[1:], stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "belfry bench: unknown benchmark %q (want reports)\n", args[0])
+		fmt.Fprintf(stderr, "belfry bench: unknown benchmark %q (want reports or feeds)\n", args[0])
 		return errUsage
 	}
 }

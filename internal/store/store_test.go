@@ -70,3 +70,19 @@ func TestTxRollsBackOnError(t *testing.T) {
 		}
 	})
 }
+
+// TestSQLiteWriterPragmas: the writer keeps durability (WAL, synchronous
+// as configured) and gets the larger page cache and in-memory temporary
+// storage for bulk inserts.
+func TestSQLiteWriterPragmas(t *testing.T) {
+	db := dbtest.SQLite(t)
+	for pragma, want := range map[string]string{"cache_size": "-32768", "temp_store": "2", "journal_mode": "wal", "foreign_keys": "1"} {
+		var got string
+		if err := db.WritePool().QueryRowContext(t.Context(), "PRAGMA "+pragma).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("PRAGMA %s = %s on the writer, want %s", pragma, got, want)
+		}
+	}
+}
