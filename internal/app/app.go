@@ -147,7 +147,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*App,
 	a.Voluntary = voluntary.NewService(db, log)
 	a.Voluntary.SetMail(a.Notify, cat, baseURL)
 	a.EarlyWarning = earlywarning.NewService(db, log, cat, baseURL)
-	a.Intake = intake.New(feeds.NewPipeline(db, a.Registry.Index(), log, feeds.Options{Window: cfg.FeedsWindow}),
+	stages := feeds.NewStageMetrics(a.Metrics)
+	a.Intake = intake.New(feeds.NewPipeline(db, a.Registry.Index(), log, feeds.Options{Window: cfg.FeedsWindow, Observe: stages.Observe}),
 		intake.NewSchema(cfg.FeedsSchemaFile()), log)
 	workers := jobs.NewWorkers()
 	periodic := []*jobs.Periodic{jobs.Every(15*time.Minute, purgeArgs{}), jobs.Every(time.Hour, registry.ReminderArgs{}),

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -12,6 +13,7 @@ import (
 	"net/mail"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -175,9 +177,17 @@ func TestFeedsEndToEnd(t *testing.T) {
 		if n := len(smtp.Messages()); n != 2 {
 			t.Errorf("%d messages after the second reading, want still 2", n)
 		}
-		var runs int
-		if err := db.QueryRow(ctx, `SELECT count(*) FROM feed_runs WHERE status = 'done'`).Scan(&runs); err != nil || runs != 2*len(families) {
+		var runs, events int
+		if err := db.QueryRow(ctx, `SELECT count(*), sum(events) FROM feed_runs WHERE status = 'done'`).Scan(&runs, &events); err != nil || runs != 2*len(families) {
 			t.Errorf("%d runs done, want %d (%v)", runs, 2*len(families), err)
+		}
+		// This instance's stage counters on /metrics saw every event.
+		metrics := e.Browser(t).Do("GET", "/metrics", nil, nil).Body
+		if want := fmt.Sprintf(`belfry_feed_stage_events_total{stage="match"} %d`, events); !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+		if !regexp.MustCompile(`belfry_feed_stage_seconds_total\{stage="store"\} [0-9.e-]+[1-9]`).MatchString(metrics) {
+			t.Error("/metrics shows no time in the store stage")
 		}
 	})
 }

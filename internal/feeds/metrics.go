@@ -133,3 +133,34 @@ func (c *collector) fail(ch chan<- prometheus.Metric, err error) {
 	c.svc.log.Warn("feeds: metrics", "err", err)
 	ch <- prometheus.NewInvalidMetric(c.runs, err)
 }
+
+// StageMetrics counts, on this instance, the time the pipeline spends in
+// each stage and the events each handled (Options.Observe), for /metrics:
+// belfry_feed_stage_seconds_total{stage} and
+// belfry_feed_stage_events_total{stage}.
+type StageMetrics struct {
+	seconds *prometheus.CounterVec
+	events  *prometheus.CounterVec
+}
+
+// NewStageMetrics registers the stage counters in reg.
+func NewStageMetrics(reg prometheus.Registerer) *StageMetrics {
+	m := &StageMetrics{
+		seconds: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "belfry_feed_stage_seconds_total",
+			Help: "Time the feeds pipeline of this instance spent per stage: match, fields, dedup, store."}, []string{"stage"}),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "belfry_feed_stage_events_total",
+			Help: "Events (dedup: event and organisation pairs; store: rows) handled per stage by this instance."}, []string{"stage"}),
+	}
+	reg.MustRegister(m.seconds, m.events)
+	for _, s := range []string{StageMatch, StageFields, StageDedup, StageStore} {
+		m.seconds.WithLabelValues(s)
+		m.events.WithLabelValues(s)
+	}
+	return m
+}
+
+// Observe is an Options.Observe that counts into m.
+func (m *StageMetrics) Observe(stage string, d time.Duration, n int) {
+	m.seconds.WithLabelValues(stage).Add(d.Seconds())
+	m.events.WithLabelValues(stage).Add(float64(n))
+}
