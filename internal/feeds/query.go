@@ -231,7 +231,7 @@ func (f EventFilter) where() (string, []any) {
 	var args []any
 	add := func(cond string, a ...any) { w, args = append(w, cond), append(args, a...) }
 	if f.IP.IsValid() {
-		add("e.src_ip = ?", f.IP.Unmap().String())
+		add("e.src_ipn = ?", IPKey(f.IP))
 	}
 	if f.Prefix.IsValid() {
 		lo, hi := prefixRange(f.Prefix)
