@@ -96,7 +96,7 @@ func (p *Pipeline) SetClock(now func() time.Time) { p.now = now }
 
 // RunInput describes what a run reads.
 type RunInput struct {
-	Source string // "file", "drop", "api", "mail"
+	Source string // "file", "dropdir", "shadowserver", "smtp", "demo"
 	Name   string // the file's name as received
 	Feed   string // the report type, when known before parsing
 }

@@ -96,7 +96,7 @@ func searchFixture(t *testing.T, db *store.DB) (*fixture, *Run, *Run) {
 		t.Fatal(err)
 	}
 	p.SetClock(func() time.Time { return f.t0.Add(25 * time.Hour) })
-	r2, err := p.Run(t.Context(), RunInput{Source: "api", Name: "2026-11-21-mixed.csv", Feed: "scan_http"}, feed(day2), nil)
+	r2, err := p.Run(t.Context(), RunInput{Source: "shadowserver", Name: "2026-11-21-mixed.csv", Feed: "scan_http"}, feed(day2), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

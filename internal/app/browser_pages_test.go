@@ -1,0 +1,111 @@
+package app_test
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/belfry-cert/belfry/internal/dbtest"
+	"github.com/belfry-cert/belfry/internal/demo"
+	"github.com/belfry-cert/belfry/internal/webtest"
+)
+
+// TestBrowserPages opens, in Chromium without JavaScript and in every
+// language, the pages of the capabilities built after the browser
+// journeys (voluntary notifications, sharing and supervision, the early
+// warning, feed runs and events, the significance guidance) with the
+// demonstration data, as the person each is for. Every page must pass the
+// structural checks of the other browser tests: one h1, the page's
+// language, no raw message key, unique ids, every input labelled and every
+// radio or checkbox in a fieldset with a legend, no form without
+// novalidate, and one main, banner and contentinfo landmark.
+func TestBrowserPages(t *testing.T) {
+	exe := chromiumPath()
+	if exe == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("chromium is required under CI=true (apt-get install -y chromium)")
+		}
+		t.Skip("chromium not installed (apt-get install -y chromium)")
+	}
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	db := dbtest.SQLite(t)
+	e := webtest.New(t, db, false)
+	ctx := t.Context()
+	logins, err := demo.Load(ctx, e.App.Identity, e.AdminEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.LoadRegistry(ctx, e.App.Registry, e.App.Identity); err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.LoadReports(ctx, e.App.Reports, e.App.Identity); err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.LoadVoluntary(ctx, e.App.Voluntary); err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.LoadFeeds(ctx, e.App.Registry, e.App.Feeds, e.App.Intake.Pipeline(), e.App.EarlyWarning); err != nil {
+		t.Fatal(err)
+	}
+	password := map[string]string{}
+	for _, l := range logins {
+		password[l.Email] = l.Password
+	}
+	id := func(q string) int64 {
+		t.Helper()
+		var n int64
+		if err := db.QueryRow(ctx, q).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return n
+	}
+	incident := id(`SELECT min(id) FROM incidents`)
+	vol := id(`SELECT min(id) FROM voluntary_notifications`)
+	run := id(`SELECT min(id) FROM feed_runs`)
+	ticket := id(`SELECT min(id) FROM feed_tickets`)
+
+	b := newBrowser(t, exe, e.Srv.URL, 3*time.Minute)
+	b.do(t, "viewport 1280", chromedp.EmulateViewport(1280, 900))
+	for _, who := range []struct {
+		email string // "" for a visitor without an account
+		pages []string
+	}{
+		{"", []string{"/voluntary"}},
+		{"sofie.analyst@ccb.example", []string{"/voluntary/inbox", fmt.Sprintf("/voluntary/inbox/%d", vol), "/supervision/obligations",
+			fmt.Sprintf("/incidents/%d/share", incident), fmt.Sprintf("/incidents/%d/triage", incident), "/feeds/runs",
+			fmt.Sprintf("/feeds/runs/%d", run), "/feeds/events", "/early-warning", fmt.Sprintf("/early-warning/tickets/%d", ticket)}},
+		{e.AdminEmail, []string{"/sector-authorities"}},
+		{"an.peeters@brabantwater.example", []string{"/early-warning", "/our-events", fmt.Sprintf("/early-warning/tickets/%d", ticket),
+			fmt.Sprintf("/incidents/%d/significance", incident)}},
+	} {
+		if who.email != "" {
+			pw := password[who.email]
+			if pw == "" {
+				t.Fatalf("no demo password for %s", who.email)
+			}
+			b.open(t, "/en/login")
+			b.login(t, who.email, pw)
+			if p := b.path(t); strings.HasSuffix(p, "/login") {
+				t.Fatalf("%s could not sign in: %s", who.email, regErrorText(t, b))
+			}
+		}
+		for _, page := range who.pages {
+			for _, l := range []string{"nl", "fr", "de", "en"} {
+				t.Run(fmt.Sprintf("%s %s %s", strings.SplitN(who.email+"@visitor", "@", 2)[0], page, l), func(t *testing.T) {
+					b.open(t, "/"+l+page)
+					regCheckPage(t, b, l)
+					b.checkLandmarks(t)
+				})
+			}
+		}
+		if who.email != "" {
+			b.signOut(t)
+		}
+	}
+}
