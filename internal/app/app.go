@@ -152,9 +152,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*App,
 		intake.NewSchema(cfg.FeedsSchemaFile()), log)
 	workers := jobs.NewWorkers()
 	periodic := []*jobs.Periodic{jobs.Every(15*time.Minute, purgeArgs{}), jobs.Every(time.Hour, registry.ReminderArgs{}),
-		jobs.Every(5*time.Minute, reporting.ReminderArgs{}), jobs.Every(time.Hour, voluntary.PurgeArgs{}), earlywarning.Periodic(),
-		jobs.Every(time.Hour, feeds.PurgeArgs{})}
-	river.AddWorker(workers, &feeds.PurgeWorker{DB: db, Log: log})
+		jobs.Every(5*time.Minute, reporting.ReminderArgs{}), jobs.Every(time.Hour, voluntary.PurgeArgs{}), earlywarning.Periodic()}
 	if poll, err := shadowserverPoll(cfg, db, a.Intake, log); err != nil { // feeds.go
 		return nil, err
 	} else if poll != nil {

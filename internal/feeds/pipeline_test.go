@@ -279,37 +279,3 @@ func TestFieldsJSON(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
-
-// TestPurgeDedup: keys whose window ended are deleted, the others kept,
-// and an event after the end of its window is new either way.
-func TestPurgeDedup(t *testing.T) {
-	dbtest.Run(t, func(t *testing.T, db *store.DB) {
-		f := newFixture(t, db)
-		p := f.pipeline(24*time.Hour, 0)
-		ctx := t.Context()
-		old := scan("192.0.2.10", 80, f.t0.Add(-72*time.Hour))
-		fresh := scan("192.0.2.11", 80, f.t0)
-		if _, err := p.Run(ctx, RunInput{Source: "file", Name: "a.csv"}, feed([]*Event{old, fresh}), nil); err != nil {
-			t.Fatal(err)
-		}
-		n, err := PurgeDedup(ctx, db, f.t0)
-		if err != nil || n != 1 {
-			t.Fatalf("purged %d, %v; want the one expired key", n, err)
-		}
-		var left int
-		if err := db.QueryRow(ctx, `SELECT count(*) FROM feed_dedup`).Scan(&left); err != nil || left != 1 {
-			t.Errorf("%d keys left, want 1 (%v)", left, err)
-		}
-		again := *old
-		again.Time = f.t0.Add(-time.Hour)
-		repeat := *fresh
-		repeat.Time = f.t0.Add(time.Hour)
-		run, err := p.Run(ctx, RunInput{Source: "file", Name: "b.csv"}, feed([]*Event{&again, &repeat}), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if run.Stats.New != 1 || run.Stats.Duplicates != 1 {
-			t.Errorf("after the purge: %+v, want the expired finding new and the fresh one a duplicate", run.Stats)
-		}
-	})
-}
