@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // IntelMQOptions are the parts of IntelMQ's event that are not in Event.
@@ -79,7 +78,7 @@ func AppendIntelMQ(dst []byte, ev *Event, o IntelMQOptions) []byte {
 		if i > 0 {
 			dst = append(dst, ", "...)
 		}
-		dst = appendJSONString(dst, f.Key)
+		dst = appendString(dst, f.Key)
 		dst = append(dst, ": "...)
 		dst = appendJSONValue(dst, f.Value)
 	}
@@ -89,7 +88,7 @@ func AppendIntelMQ(dst []byte, ev *Event, o IntelMQOptions) []byte {
 func appendJSONValue(dst []byte, v any) []byte {
 	switch v := v.(type) {
 	case string:
-		return appendJSONString(dst, v)
+		return appendString(dst, v)
 	case int64:
 		return strconv.AppendInt(dst, v, 10)
 	case int:
@@ -108,7 +107,7 @@ func appendJSONValue(dst []byte, v any) []byte {
 			if i > 0 {
 				dst = append(dst, ", "...)
 			}
-			dst = appendJSONString(dst, s)
+			dst = appendString(dst, s)
 		}
 		return append(dst, ']')
 	case nil:
@@ -132,50 +131,6 @@ func appendPythonFloat(dst []byte, f float64) []byte {
 		return append(dst, ".0"...)
 	}
 	return strconv.AppendFloat(dst, f, 'g', -1, 64)
-}
-
-// appendJSONString writes s as a JSON string; invalid UTF-8 becomes
-// U+FFFD, as encoding/json does.
-func appendJSONString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }
 
 // AppendTime appends t as IntelMQ writes times (Python's isoformat in
