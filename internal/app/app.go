@@ -153,6 +153,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*App,
 	workers := jobs.NewWorkers()
 	periodic := []*jobs.Periodic{jobs.Every(15*time.Minute, purgeArgs{}), jobs.Every(time.Hour, registry.ReminderArgs{}),
 		jobs.Every(5*time.Minute, reporting.ReminderArgs{}), jobs.Every(time.Hour, voluntary.PurgeArgs{}), earlywarning.Periodic()}
+	if cfg.FeedsRetention > 0 {
+		river.AddWorker(workers, &feeds.PurgeWorker{DB: db, Retention: cfg.FeedsRetention, Log: log})
+		periodic = append(periodic, jobs.Every(time.Hour, feeds.PurgeArgs{}))
+	}
 	if poll, err := shadowserverPoll(cfg, db, a.Intake, log); err != nil { // feeds.go
 		return nil, err
 	} else if poll != nil {

@@ -65,6 +65,7 @@ type Config struct {
 	// SMTP mailbox (each off when its address is empty).
 	FeedsSchema         string
 	FeedsWindow         time.Duration
+	FeedsRetention      time.Duration
 	FeedsDropDir        string
 	FeedsInstance       string
 	FeedsDropWorkers    int
@@ -148,6 +149,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.AttachmentMaxSize, "attachment-max-size", env("ATTACHMENT_MAX_SIZE", "20MB"), "largest report attachment, a `size` like 20MB or 512KB [BELFRY_ATTACHMENT_MAX_SIZE]")
 	fs.StringVar(&c.FeedsSchema, "feeds-schema", env("FEEDS_SCHEMA", ""), "Shadowserver's report schema (intelmq.json) `file`; empty means <data>/feeds/shadowserver-schema.json, installed by belfry feeds update-schema [BELFRY_FEEDS_SCHEMA]")
 	fs.DurationVar(&c.FeedsWindow, "feeds-window", envDuration("FEEDS_WINDOW", 7*24*time.Hour), "a feed finding notified less than this `duration` ago is not notified again [BELFRY_FEEDS_WINDOW]")
+	fs.DurationVar(&c.FeedsRetention, "feeds-retention", envDuration("FEEDS_RETENTION", 0), "delete feed events, unreadable rows and deduplication keys older than this `duration` (e.g. 9600h for 400 days); 0 keeps them [BELFRY_FEEDS_RETENTION]")
 	fs.StringVar(&c.FeedsDropDir, "feeds-dropdir", env("FEEDS_DROPDIR", ""), "watch this `directory` for report files to ingest (write name.part, then rename); empty: off [BELFRY_FEEDS_DROPDIR]")
 	fs.StringVar(&c.FeedsInstance, "feeds-instance", env("FEEDS_INSTANCE", ""), "this instance's `name` among those sharing the drop directory (default: the host name) [BELFRY_FEEDS_INSTANCE]")
 	fs.IntVar(&c.FeedsDropWorkers, "feeds-dropdir-workers", envInt("FEEDS_DROPDIR_WORKERS", 2), "report files processed at a time from the drop directory [BELFRY_FEEDS_DROPDIR_WORKERS]")
@@ -235,6 +237,9 @@ func (c *Config) Validate() error {
 	}
 	if c.FeedsWindow < 0 || c.FeedsWindow > 0 && c.FeedsWindow < time.Minute {
 		errs = append(errs, fmt.Errorf("--feeds-window %s: want a duration of at least a minute, like 168h", c.FeedsWindow))
+	}
+	if c.FeedsRetention < 0 || c.FeedsRetention > 0 && c.FeedsRetention < max(c.FeedsWindow, 24*time.Hour) {
+		errs = append(errs, fmt.Errorf("--feeds-retention %s: 0 (keep) or at least a day and the --feeds-window", c.FeedsRetention))
 	}
 	if c.FeedsDropWorkers < 0 || c.FeedsDropWorkers > 64 {
 		errs = append(errs, fmt.Errorf("--feeds-dropdir-workers %d: want 1 to 64", c.FeedsDropWorkers))

@@ -279,3 +279,40 @@ func TestFieldsJSON(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
+
+// TestPurge deletes what is older than the retention: events stored
+// before it, the problems of runs started before it and the keys whose
+// window ended before it; runs stay.
+func TestPurge(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := t.Context()
+		p := f.pipeline(24*time.Hour, 0)
+		if _, err := p.Run(ctx, RunInput{Source: "file", Name: "old.csv"}, feed([]*Event{scan("192.0.2.10", 80, f.t0.Add(-48*time.Hour)),
+			scan("203.0.113.9", 80, f.t0)}, Problem{Row: 3, Reason: "x"}), nil); err != nil {
+			t.Fatal(err)
+		}
+		later := f.t0.Add(72 * time.Hour)
+		p.SetClock(func() time.Time { return later })
+		if _, err := p.Run(ctx, RunInput{Source: "file", Name: "new.csv"}, feed([]*Event{scan("192.0.2.11", 80, later)}, Problem{Row: 4, Reason: "y"}), nil); err != nil {
+			t.Fatal(err)
+		}
+		got, err := Purge(ctx, db, later.Add(-time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The first run's two events and problem, and its key (window ended
+		// at t0-24h); the second run's key ends after later.
+		if got != (Purged{Events: 2, Problems: 1, Keys: 1}) {
+			t.Errorf("purged %+v, want 2 events, 1 problem, 1 key", got)
+		}
+		var events, problems, keys, runs int
+		if err := db.QueryRow(ctx, `SELECT (SELECT count(*) FROM feed_events), (SELECT count(*) FROM feed_problems), (SELECT count(*) FROM feed_dedup),
+			(SELECT count(*) FROM feed_runs)`).Scan(&events, &problems, &keys, &runs); err != nil {
+			t.Fatal(err)
+		}
+		if events != 1 || problems != 1 || keys != 1 || runs != 2 {
+			t.Errorf("left %d events, %d problems, %d keys, %d runs; want 1, 1, 1, 2", events, problems, keys, runs)
+		}
+	})
+}
