@@ -353,9 +353,11 @@ func TestBackup(t *testing.T) {
 func TestConfigRedactsSecrets(t *testing.T) {
 	// Not parallel: sets environment variables.
 	secrets := map[string]string{
-		"BELFRY_SMTP_PASSWORD":      "smtp-s3cret-9f2",
-		"BELFRY_OIDC_CLIENT_SECRET": "oidc-s3cret-77a",
-		"BELFRY_DB":                 "postgres://belfry:db-s3cret-42@db.example:5432/belfry",
+		"BELFRY_SMTP_PASSWORD":       "smtp-s3cret-9f2",
+		"BELFRY_OIDC_CLIENT_SECRET":  "oidc-s3cret-77a",
+		"BELFRY_DB":                  "postgres://belfry:db-s3cret-42@db.example:5432/belfry",
+		"BELFRY_SHADOWSERVER_KEY":    "ss-key",
+		"BELFRY_SHADOWSERVER_SECRET": "ss-s3cret-5e1",
 	}
 	for k, v := range secrets {
 		t.Setenv(k, v)
@@ -398,6 +400,12 @@ func TestConfigValidation(t *testing.T) {
 		{[]string{"config", "--tls-cert", "cert.pem"}, "--tls-cert and --tls-key go together"},
 		{[]string{"config", "--session-idle", "10s"}, "--session-idle"},
 		{[]string{"config", "--public-url", "ftp://x"}, "--public-url"},
+		{[]string{"config", "--feeds-retention", "12h"}, "--feeds-retention"},
+		{[]string{"config", "--feeds-window", "30s"}, "--feeds-window"},
+		{[]string{"config", "--feeds-smtp-addr", "127.0.0.1:2525"}, "--feeds-smtp-recipients"},
+		{[]string{"config", "--feeds-smtp-addr", "127.0.0.1:2525", "--feeds-smtp-recipients", "r@x.example", "--feeds-smtp-hosts", "not-an-ip"}, "--feeds-smtp-hosts"},
+		{[]string{"config", "--shadowserver-key", "k"}, "--shadowserver-key and --shadowserver-secret go together"},
+		{[]string{"config", "--shadowserver-key", "k", "--shadowserver-secret", "s", "--shadowserver-api-url", "ftp://x"}, "--shadowserver-api-url"},
 		{[]string{"migrate", "--addr", "nonsense", "--data", t.TempDir()}, `--addr "nonsense"`},
 		{[]string{"audit", "verify", "--addr", "nonsense", "--data", t.TempDir()}, `--addr "nonsense"`},
 	}
