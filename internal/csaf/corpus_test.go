@@ -30,11 +30,12 @@ func corpusDir(t *testing.T) string {
 // the validator does not run (documented in docs/csaf.md).
 var corpusSkip = []string{"6.3.6", "6.3.7", "6.3.8"}
 
-// TestCorpus runs every case of the OASIS corpus (testcases.json): a
-// failure case must trigger its test, a valid case must not, and a case
-// marked invalid must be invalid under the mandatory preset (valid ones
-// valid). The pass rate is logged; every case of a test the validator
-// runs must pass.
+// TestCorpus runs every case of the OASIS corpus (testcases.json) as the
+// corpus asks (its README, "Pass criterion"): each test is judged alone on
+// its own files, since a file written for one test may break another: a
+// failure case must trigger its test, a valid case must not. A mandatory
+// failure also makes the document invalid. The pass rate is logged; every
+// case of a test the validator runs must pass.
 func TestCorpus(t *testing.T) {
 	dir := corpusDir(t)
 	b, err := os.ReadFile(filepath.Join(dir, "testcases.json"))
@@ -65,15 +66,15 @@ func TestCorpus(t *testing.T) {
 			continue
 		}
 		type kase struct {
-			name        string
-			fire, valid bool
+			name string
+			fire bool
 		}
 		var cases []kase
 		for _, f := range tc.Failures {
-			cases = append(cases, kase{f.Name, true, f.Valid})
+			cases = append(cases, kase{f.Name, true})
 		}
 		for _, v := range tc.Valid {
-			cases = append(cases, kase{v.Name, false, v.Valid})
+			cases = append(cases, kase{v.Name, false})
 		}
 		for _, c := range cases {
 			total++
@@ -87,7 +88,7 @@ func TestCorpus(t *testing.T) {
 				continue
 			}
 			fired := slices.ContainsFunc(rep.Findings, func(f Finding) bool { return f.Test == tc.ID })
-			ok := fired == c.fire && rep.Valid == c.valid
+			ok := fired == c.fire && (!c.fire || tc.Group != "mandatory" || !rep.Valid)
 			if ok {
 				passed++
 				continue
@@ -95,7 +96,7 @@ func TestCorpus(t *testing.T) {
 			if !slices.Contains(runs, tc.ID) {
 				continue // not implemented yet: counted, not failed
 			}
-			t.Errorf("%s %s: fired %v (want %v), valid %v (want %v); findings %v", tc.ID, c.name, fired, c.fire, rep.Valid, c.valid, rep.Findings)
+			t.Errorf("%s %s: fired %v (want %v), valid %v; findings %v", tc.ID, c.name, fired, c.fire, rep.Valid, rep.Findings)
 		}
 	}
 	t.Logf("OASIS corpus: %d of %d cases pass (tests %v not run: network or dictionary)", passed, total, corpusSkip)
