@@ -26,6 +26,37 @@ func corpusDir(t *testing.T) string {
 	return p
 }
 
+// corpusCase is a document of the corpus; corpusTest a test's cases
+// (testcases.json).
+type corpusCase struct {
+	Name  string `json:"name"`
+	Valid bool   `json:"valid"`
+}
+
+type corpusTest struct {
+	ID       string       `json:"id"`
+	Group    string       `json:"group"`
+	Failures []corpusCase `json:"failures"`
+	Valid    []corpusCase `json:"valid"`
+}
+
+// readCorpus returns the corpus directory and its index.
+func readCorpus(t *testing.T) (string, []corpusTest) {
+	t.Helper()
+	dir := corpusDir(t)
+	b, err := os.ReadFile(filepath.Join(dir, "testcases.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var index struct {
+		Tests []corpusTest `json:"tests"`
+	}
+	if err := json.Unmarshal(b, &index); err != nil {
+		t.Fatal(err)
+	}
+	return dir, index.Tests
+}
+
 // corpusSkip are the tests that need the internet or a dictionary, which
 // the validator does not run (documented in docs/csaf.md).
 var corpusSkip = []string{"6.3.6", "6.3.7", "6.3.8"}
@@ -37,31 +68,10 @@ var corpusSkip = []string{"6.3.6", "6.3.7", "6.3.8"}
 // failure also makes the document invalid. The pass rate is logged; every
 // case of a test the validator runs must pass.
 func TestCorpus(t *testing.T) {
-	dir := corpusDir(t)
-	b, err := os.ReadFile(filepath.Join(dir, "testcases.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var index struct {
-		Tests []struct {
-			ID       string `json:"id"`
-			Group    string `json:"group"`
-			Failures []struct {
-				Name  string `json:"name"`
-				Valid bool   `json:"valid"`
-			} `json:"failures"`
-			Valid []struct {
-				Name  string `json:"name"`
-				Valid bool   `json:"valid"`
-			} `json:"valid"`
-		} `json:"tests"`
-	}
-	if err := json.Unmarshal(b, &index); err != nil {
-		t.Fatal(err)
-	}
+	dir, tests := readCorpus(t)
 	runs := Tests()
 	passed, total := 0, 0
-	for _, tc := range index.Tests {
+	for _, tc := range tests {
 		if slices.Contains(corpusSkip, tc.ID) {
 			continue
 		}

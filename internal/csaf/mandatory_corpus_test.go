@@ -1,7 +1,6 @@
 package csaf
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -33,27 +32,7 @@ var manCorpusErrata = map[string]string{
 // them must trigger it, and no document the corpus calls valid may trigger
 // any of them.
 func TestMandatoryCorpus(t *testing.T) {
-	dir := corpusDir(t)
-	b, err := os.ReadFile(filepath.Join(dir, "testcases.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var index struct {
-		Tests []struct {
-			ID       string `json:"id"`
-			Failures []struct {
-				Name  string `json:"name"`
-				Valid bool   `json:"valid"`
-			} `json:"failures"`
-			Valid []struct {
-				Name  string `json:"name"`
-				Valid bool   `json:"valid"`
-			} `json:"valid"`
-		} `json:"tests"`
-	}
-	if err := json.Unmarshal(b, &index); err != nil {
-		t.Fatal(err)
-	}
+	dir, tests := readCorpus(t)
 	var own []test
 	for _, r := range registry {
 		if r.level == Mandatory && manOwnTests(r.id) {
@@ -78,7 +57,7 @@ func TestMandatoryCorpus(t *testing.T) {
 		return out
 	}
 	passed, total := 0, 0
-	for _, tc := range index.Tests {
+	for _, tc := range tests {
 		mine := slices.ContainsFunc(own, func(r test) bool { return r.id == tc.ID })
 		for _, f := range tc.Failures {
 			got := run(f.Name)

@@ -37,27 +37,9 @@ func optRun(t *testing.T, id, doc string) []Finding {
 // failure case must fire, a valid case must not. Unlike TestCorpus it
 // does not depend on the mandatory tests.
 func TestOptionalCorpus(t *testing.T) {
-	dir := corpusDir(t)
-	b, err := os.ReadFile(filepath.Join(dir, "testcases.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var index struct {
-		Tests []struct {
-			ID       string `json:"id"`
-			Failures []struct {
-				Name string `json:"name"`
-			} `json:"failures"`
-			Valid []struct {
-				Name string `json:"name"`
-			} `json:"valid"`
-		} `json:"tests"`
-	}
-	if err := json.Unmarshal(b, &index); err != nil {
-		t.Fatal(err)
-	}
+	dir, tests := readCorpus(t)
 	seen := 0
-	for _, tc := range index.Tests {
+	for _, tc := range tests {
 		if !slices.Contains(optTestIDs, tc.ID) {
 			continue
 		}
