@@ -24,7 +24,7 @@ func infMissingCVE(d *Doc) []Finding {
 	var out []Finding
 	for _, v := range optVulns(d) {
 		if _, ok := v.obj["cve"]; !ok {
-			out = append(out, Finding{Path: optJoin(v.path, "cve"), Message: "the vulnerability has no CVE id"})
+			out = append(out, Finding{Path: jpPtr(v.path, "cve"), Message: "the vulnerability has no CVE id"})
 		}
 	}
 	return out
@@ -35,7 +35,7 @@ func infMissingCWE(d *Doc) []Finding {
 	var out []Finding
 	for _, v := range optVulns(d) {
 		if _, ok := v.obj["cwe"]; !ok {
-			out = append(out, Finding{Path: optJoin(v.path, "cwe"), Message: "the vulnerability has no CWE"})
+			out = append(out, Finding{Path: jpPtr(v.path, "cwe"), Message: "the vulnerability has no CWE"})
 		}
 	}
 	return out
@@ -47,10 +47,10 @@ func infShortHash(d *Doc) []Finding {
 	var out []Finding
 	optFileHashes(d, func(path string, hashes []any) {
 		for i, h := range hashes {
-			v, ok := optStr(optGet(h, "value"))
+			v, ok := jpStr(jpGet(h, "value"))
 			if ok && len(v) < 64 {
-				a, _ := optStr(optGet(h, "algorithm"))
-				out = append(out, Finding{Path: optJoin(path, i, "value"),
+				a, _ := jpStr(jpGet(h, "algorithm"))
+				out = append(out, Finding{Path: jpPtr(path, i, "value"),
 					Message: fmt.Sprintf("the %s hash is short: %d hex digits, fewer than 64", a, len(v))})
 			}
 		}
@@ -75,7 +75,7 @@ func infBranchCategories(d *Doc) []Finding {
 			}
 		}
 		if n < len(want) {
-			out = append(out, Finding{Path: optJoin(b.path, "product"),
+			out = append(out, Finding{Path: jpPtr(b.path, "product"),
 				Message: fmt.Sprintf("the branch categories on the way to this product (%s) miss %s in the order vendor, product_name, product_version",
 					strings.Join(b.categories, " > "), want[n])})
 		}
@@ -88,7 +88,7 @@ func infVersionRange(d *Doc) []Finding {
 	var out []Finding
 	for _, b := range optBranches(d) {
 		if b.categories[len(b.categories)-1] == "product_version_range" {
-			out = append(out, Finding{Path: optJoin(b.path, "category"),
+			out = append(out, Finding{Path: jpPtr(b.path, "category"),
 				Message: "the branch uses the category product_version_range; prefer product_version"})
 		}
 	}
@@ -105,8 +105,8 @@ func infVPrefix(d *Doc) []Finding {
 		if b.categories[len(b.categories)-1] != "product_version" {
 			continue
 		}
-		if name, ok := optStr(b.obj["name"]); ok && infVPattern.MatchString(name) {
-			out = append(out, Finding{Path: optJoin(b.path, "name"),
+		if name, ok := jpStr(b.obj["name"]); ok && infVPattern.MatchString(name) {
+			out = append(out, Finding{Path: jpPtr(b.path, "name"),
 				Message: fmt.Sprintf("the product version %q starts with %q as a version indicator", name, name[:1])})
 		}
 	}

@@ -5,59 +5,9 @@ package csaf
 // of the mandatory tests (paths.go); the two sets can be merged later.
 
 import (
-	"strconv"
 	"strings"
 	"time"
 )
-
-// optPtr builds a JSON pointer (RFC 6901) from path segments: strings are
-// escaped (~ as ~0, / as ~1), ints written in decimal.
-func optPtr(segs ...any) string {
-	var b strings.Builder
-	for _, s := range segs {
-		b.WriteByte('/')
-		switch v := s.(type) {
-		case string:
-			b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(v))
-		case int:
-			b.WriteString(strconv.Itoa(v))
-		}
-	}
-	return b.String()
-}
-
-// optJoin appends segments to an existing pointer.
-func optJoin(ptr string, segs ...any) string { return ptr + optPtr(segs...) }
-
-// optObj returns v as an object, or nil.
-func optObj(v any) map[string]any {
-	m, _ := v.(map[string]any)
-	return m
-}
-
-// optArr returns v as an array, or nil.
-func optArr(v any) []any {
-	a, _ := v.([]any)
-	return a
-}
-
-// optStr returns v as a string and whether it is one.
-func optStr(v any) (string, bool) {
-	s, ok := v.(string)
-	return s, ok
-}
-
-// optGet follows object keys from v; nil when one is missing.
-func optGet(v any, keys ...string) any {
-	for _, k := range keys {
-		m := optObj(v)
-		if m == nil {
-			return nil
-		}
-		v = m[k]
-	}
-	return v
-}
 
 // optFPN is one full product name (full_product_name_t) and its pointer.
 type optFPN struct {
@@ -78,19 +28,19 @@ func optBranches(d *Doc) []optBranch {
 	var out []optBranch
 	var walk func(v any, path string, cats []string)
 	walk = func(v any, path string, cats []string) {
-		for i, b := range optArr(v) {
-			m := optObj(b)
+		for i, b := range jpArr(v) {
+			m := jpObj(b)
 			if m == nil {
 				continue
 			}
-			p := optJoin(path, i)
-			cat, _ := optStr(m["category"])
+			p := jpPtr(path, i)
+			cat, _ := jpStr(m["category"])
 			c := append(append([]string(nil), cats...), cat)
 			out = append(out, optBranch{path: p, obj: m, categories: c})
-			walk(m["branches"], optJoin(p, "branches"), c)
+			walk(m["branches"], jpPtr(p, "branches"), c)
 		}
 	}
-	walk(optGet(d.Root, "product_tree", "branches"), "/product_tree/branches", nil)
+	walk(jpGet(d.Root, "product_tree", "branches"), "/product_tree/branches", nil)
 	return out
 }
 
@@ -99,18 +49,18 @@ func optBranches(d *Doc) []optBranch {
 func optFullProductNames(d *Doc) []optFPN {
 	var out []optFPN
 	for _, b := range optBranches(d) {
-		if m := optObj(b.obj["product"]); m != nil {
-			out = append(out, optFPN{optJoin(b.path, "product"), m})
+		if m := jpObj(b.obj["product"]); m != nil {
+			out = append(out, optFPN{jpPtr(b.path, "product"), m})
 		}
 	}
-	for i, v := range optArr(optGet(d.Root, "product_tree", "full_product_names")) {
-		if m := optObj(v); m != nil {
-			out = append(out, optFPN{optPtr("product_tree", "full_product_names", i), m})
+	for i, v := range jpArr(jpGet(d.Root, "product_tree", "full_product_names")) {
+		if m := jpObj(v); m != nil {
+			out = append(out, optFPN{jpPtr("", "product_tree", "full_product_names", i), m})
 		}
 	}
-	for i, v := range optArr(optGet(d.Root, "product_tree", "relationships")) {
-		if m := optObj(optGet(v, "full_product_name")); m != nil {
-			out = append(out, optFPN{optPtr("product_tree", "relationships", i, "full_product_name"), m})
+	for i, v := range jpArr(jpGet(d.Root, "product_tree", "relationships")) {
+		if m := jpObj(jpGet(v, "full_product_name")); m != nil {
+			out = append(out, optFPN{jpPtr("", "product_tree", "relationships", i, "full_product_name"), m})
 		}
 	}
 	return out
@@ -119,9 +69,9 @@ func optFullProductNames(d *Doc) []optFPN {
 // optVulns lists the vulnerabilities with their pointers.
 func optVulns(d *Doc) []optFPN {
 	var out []optFPN
-	for i, v := range optArr(d.Root["vulnerabilities"]) {
-		if m := optObj(v); m != nil {
-			out = append(out, optFPN{optPtr("vulnerabilities", i), m})
+	for i, v := range jpArr(d.Root["vulnerabilities"]) {
+		if m := jpObj(v); m != nil {
+			out = append(out, optFPN{jpPtr("", "vulnerabilities", i), m})
 		}
 	}
 	return out
@@ -130,8 +80,8 @@ func optVulns(d *Doc) []optFPN {
 // optStrings returns the strings of an array.
 func optStrings(v any) []string {
 	var out []string
-	for _, e := range optArr(v) {
-		if s, ok := optStr(e); ok {
+	for _, e := range jpArr(v) {
+		if s, ok := jpStr(e); ok {
 			out = append(out, s)
 		}
 	}
@@ -141,9 +91,9 @@ func optStrings(v any) []string {
 // optGroups maps each product group id to its product ids.
 func optGroups(d *Doc) map[string][]string {
 	out := map[string][]string{}
-	for _, g := range optArr(optGet(d.Root, "product_tree", "product_groups")) {
-		if id, ok := optStr(optGet(g, "group_id")); ok {
-			out[id] = append(out[id], optStrings(optGet(g, "product_ids"))...)
+	for _, g := range jpArr(jpGet(d.Root, "product_tree", "product_groups")) {
+		if id, ok := jpStr(jpGet(g, "group_id")); ok {
+			out[id] = append(out[id], optStrings(jpGet(g, "product_ids"))...)
 		}
 	}
 	return out
@@ -158,27 +108,27 @@ func optReferencedProducts(d *Doc) map[string]bool {
 			ref[s] = true
 		}
 	}
-	for _, g := range optArr(optGet(d.Root, "product_tree", "product_groups")) {
-		add(optGet(g, "product_ids"))
+	for _, g := range jpArr(jpGet(d.Root, "product_tree", "product_groups")) {
+		add(jpGet(g, "product_ids"))
 	}
-	for _, r := range optArr(optGet(d.Root, "product_tree", "relationships")) {
+	for _, r := range jpArr(jpGet(d.Root, "product_tree", "relationships")) {
 		for _, k := range []string{"product_reference", "relates_to_product_reference"} {
-			if s, ok := optStr(optGet(r, k)); ok {
+			if s, ok := jpStr(jpGet(r, k)); ok {
 				ref[s] = true
 			}
 		}
 	}
 	for _, v := range optVulns(d) {
-		for _, list := range optObj(v.obj["product_status"]) {
+		for _, list := range jpObj(v.obj["product_status"]) {
 			add(list)
 		}
 		for _, k := range []string{"remediations", "threats", "flags"} {
-			for _, e := range optArr(v.obj[k]) {
-				add(optGet(e, "product_ids"))
+			for _, e := range jpArr(v.obj[k]) {
+				add(jpGet(e, "product_ids"))
 			}
 		}
-		for _, s := range optArr(v.obj["scores"]) {
-			add(optGet(s, "products"))
+		for _, s := range jpArr(v.obj["scores"]) {
+			add(jpGet(s, "products"))
 		}
 	}
 	return ref

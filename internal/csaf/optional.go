@@ -36,15 +36,15 @@ func init() {
 // somewhere. Skipped for informational advisories, which have no
 // vulnerabilities to refer to their products.
 func optUnusedProductID(d *Doc) []Finding {
-	if cat, _ := optStr(optGet(d.Root, "document", "category")); cat == "csaf_informational_advisory" {
+	if cat, _ := jpStr(jpGet(d.Root, "document", "category")); cat == "csaf_informational_advisory" {
 		return nil
 	}
 	ref := optReferencedProducts(d)
 	var out []Finding
 	for _, p := range optFullProductNames(d) {
-		id, ok := optStr(p.obj["product_id"])
+		id, ok := jpStr(p.obj["product_id"])
 		if ok && !ref[id] {
-			out = append(out, Finding{Path: optJoin(p.path, "product_id"),
+			out = append(out, Finding{Path: jpPtr(p.path, "product_id"),
 				Message: fmt.Sprintf("product ID %q is defined but never used", id)})
 		}
 	}
@@ -58,21 +58,21 @@ func optMissingRemediation(d *Doc) []Finding {
 	var out []Finding
 	for _, v := range optVulns(d) {
 		covered := map[string]bool{}
-		for _, r := range optArr(v.obj["remediations"]) {
-			for _, id := range optStrings(optGet(r, "product_ids")) {
+		for _, r := range jpArr(v.obj["remediations"]) {
+			for _, id := range optStrings(jpGet(r, "product_ids")) {
 				covered[id] = true
 			}
-			for _, g := range optStrings(optGet(r, "group_ids")) {
+			for _, g := range optStrings(jpGet(r, "group_ids")) {
 				for _, id := range groups[g] {
 					covered[id] = true
 				}
 			}
 		}
 		for _, st := range []string{"first_affected", "known_affected", "last_affected", "under_investigation"} {
-			for i, e := range optArr(optGet(v.obj, "product_status", st)) {
-				id, ok := optStr(e)
+			for i, e := range jpArr(jpGet(v.obj, "product_status", st)) {
+				id, ok := jpStr(e)
 				if ok && !covered[id] {
-					out = append(out, Finding{Path: optJoin(v.path, "product_status", st, i),
+					out = append(out, Finding{Path: jpPtr(v.path, "product_status", st, i),
 						Message: fmt.Sprintf("product %q (%s) has no remediation", id, st)})
 				}
 			}
@@ -84,9 +84,9 @@ func optMissingRemediation(d *Doc) []Finding {
 // optRevisions lists the revision history items with their pointers.
 func optRevisions(d *Doc) []optFPN {
 	var out []optFPN
-	for i, r := range optArr(optGet(d.Root, "document", "tracking", "revision_history")) {
-		if m := optObj(r); m != nil {
-			out = append(out, optFPN{optPtr("document", "tracking", "revision_history", i), m})
+	for i, r := range jpArr(jpGet(d.Root, "document", "tracking", "revision_history")) {
+		if m := jpObj(r); m != nil {
+			out = append(out, optFPN{jpPtr("", "document", "tracking", "revision_history", i), m})
 		}
 	}
 	return out
@@ -97,8 +97,8 @@ func optRevisions(d *Doc) []optFPN {
 func optBuildMetadataInRevisions(d *Doc) []Finding {
 	var out []Finding
 	for _, r := range optRevisions(d) {
-		if n, ok := optStr(r.obj["number"]); ok && strings.Contains(n, "+") {
-			out = append(out, Finding{Path: optJoin(r.path, "number"),
+		if n, ok := jpStr(r.obj["number"]); ok && strings.Contains(n, "+") {
+			out = append(out, Finding{Path: jpPtr(r.path, "number"),
 				Message: fmt.Sprintf("revision number %q contains build metadata", n)})
 		}
 	}
@@ -110,7 +110,7 @@ func optBuildMetadataInRevisions(d *Doc) []Finding {
 func optRevisionDates(d *Doc) (oldest, newest string, ok bool) {
 	var lo, hi string
 	for _, r := range optRevisions(d) {
-		s, _ := optStr(r.obj["date"])
+		s, _ := jpStr(r.obj["date"])
 		t, good := optTime(s)
 		if !good {
 			continue
@@ -129,7 +129,7 @@ func optRevisionDates(d *Doc) (oldest, newest string, ok bool) {
 // older than the oldest revision.
 func optOlderInitialReleaseDate(d *Doc) []Finding {
 	oldest, _, ok := optRevisionDates(d)
-	s, _ := optStr(optGet(d.Root, "document", "tracking", "initial_release_date"))
+	s, _ := jpStr(jpGet(d.Root, "document", "tracking", "initial_release_date"))
 	t, good := optTime(s)
 	if !ok || !good {
 		return nil
@@ -145,7 +145,7 @@ func optOlderInitialReleaseDate(d *Doc) []Finding {
 // older than the newest revision.
 func optOlderCurrentReleaseDate(d *Doc) []Finding {
 	_, newest, ok := optRevisionDates(d)
-	s, _ := optStr(optGet(d.Root, "document", "tracking", "current_release_date"))
+	s, _ := jpStr(jpGet(d.Root, "document", "tracking", "current_release_date"))
 	t, good := optTime(s)
 	if !ok || !good {
 		return nil
@@ -161,10 +161,10 @@ func optOlderCurrentReleaseDate(d *Doc) []Finding {
 func optMissingInvolvementDate(d *Doc) []Finding {
 	var out []Finding
 	for _, v := range optVulns(d) {
-		for i, e := range optArr(v.obj["involvements"]) {
-			if m := optObj(e); m != nil {
+		for i, e := range jpArr(v.obj["involvements"]) {
+			if m := jpObj(e); m != nil {
 				if _, ok := m["date"]; !ok {
-					out = append(out, Finding{Path: optJoin(v.path, "involvements", i),
+					out = append(out, Finding{Path: jpPtr(v.path, "involvements", i),
 						Message: "involvement has no date"})
 				}
 			}
@@ -176,9 +176,9 @@ func optMissingInvolvementDate(d *Doc) []Finding {
 // optFileHashes calls fn for each file_hashes list of the product tree.
 func optFileHashes(d *Doc, fn func(path string, hashes []any)) {
 	for _, p := range optFullProductNames(d) {
-		base := optJoin(p.path, "product_identification_helper", "hashes")
-		for i, h := range optArr(optGet(p.obj, "product_identification_helper", "hashes")) {
-			fn(optJoin(base, i, "file_hashes"), optArr(optGet(h, "file_hashes")))
+		base := jpPtr(p.path, "product_identification_helper", "hashes")
+		for i, h := range jpArr(jpGet(p.obj, "product_identification_helper", "hashes")) {
+			fn(jpPtr(base, i, "file_hashes"), jpArr(jpGet(h, "file_hashes")))
 		}
 	}
 }
@@ -192,7 +192,7 @@ func optOnlyHash(d *Doc, algo, name string) []Finding {
 			return
 		}
 		for _, h := range hashes {
-			a, _ := optStr(optGet(h, "algorithm"))
+			a, _ := jpStr(jpGet(h, "algorithm"))
 			if !strings.EqualFold(a, algo) {
 				return
 			}
@@ -205,7 +205,7 @@ func optOnlyHash(d *Doc, algo, name string) []Finding {
 
 // optMissingTLPLabel (6.2.10): /document/distribution/tlp/label exists.
 func optMissingTLPLabel(d *Doc) []Finding {
-	if _, ok := optStr(optGet(d.Root, "document", "distribution", "tlp", "label")); ok {
+	if _, ok := jpStr(jpGet(d.Root, "document", "distribution", "tlp", "label")); ok {
 		return nil
 	}
 	return []Finding{{Path: "/document/distribution/tlp/label", Message: "the document has no TLP label"}}
@@ -234,11 +234,11 @@ func FileName(trackingID string) string {
 // optMissingCanonicalURL (6.2.11): a self reference gives the canonical
 // URL: https, ending in the file name of section 5.1.
 func optMissingCanonicalURL(d *Doc) []Finding {
-	id, _ := optStr(optGet(d.Root, "document", "tracking", "id"))
+	id, _ := jpStr(jpGet(d.Root, "document", "tracking", "id"))
 	want := "/" + FileName(id)
-	for _, r := range optArr(optGet(d.Root, "document", "references")) {
-		cat, _ := optStr(optGet(r, "category"))
-		u, _ := optStr(optGet(r, "url"))
+	for _, r := range jpArr(jpGet(d.Root, "document", "references")) {
+		cat, _ := jpStr(jpGet(r, "category"))
+		u, _ := jpStr(jpGet(r, "url"))
 		if cat == "self" && strings.HasPrefix(u, "https://") && strings.HasSuffix(u, want) {
 			return nil
 		}
@@ -249,7 +249,7 @@ func optMissingCanonicalURL(d *Doc) []Finding {
 
 // optMissingLanguage (6.2.12): /document/lang exists.
 func optMissingLanguage(d *Doc) []Finding {
-	if _, ok := optStr(optGet(d.Root, "document", "lang")); ok {
+	if _, ok := jpStr(jpGet(d.Root, "document", "lang")); ok {
 		return nil
 	}
 	return []Finding{{Path: "/document/lang", Message: "the document has no language (document.lang)"}}
@@ -283,12 +283,12 @@ func optSortValue(dec *json.Decoder, path string, out *[]Finding) bool {
 			}
 			k, _ := kt.(string)
 			if !reported && prev != "" && k < prev {
-				*out = append(*out, Finding{Path: optJoin(path, k),
+				*out = append(*out, Finding{Path: jpPtr(path, k),
 					Message: fmt.Sprintf("key %q is not sorted: it comes after %q", k, prev)})
 				reported = true
 			}
 			prev = k
-			if !optSortValue(dec, optJoin(path, k), out) {
+			if !optSortValue(dec, jpPtr(path, k), out) {
 				return false
 			}
 		}
@@ -296,7 +296,7 @@ func optSortValue(dec *json.Decoder, path string, out *[]Finding) bool {
 		return err == nil || err == io.EOF
 	case json.Delim('['):
 		for i := 0; dec.More(); i++ {
-			if !optSortValue(dec, optJoin(path, i), out) {
+			if !optSortValue(dec, jpPtr(path, i), out) {
 				return false
 			}
 		}
@@ -310,7 +310,7 @@ func optSortValue(dec *json.Decoder, path string, out *[]Finding) bool {
 func optLangs(d *Doc) [][2]string {
 	var out [][2]string
 	for _, k := range []string{"lang", "source_lang"} {
-		if s, ok := optStr(optGet(d.Root, "document", k)); ok {
+		if s, ok := jpStr(jpGet(d.Root, "document", k)); ok {
 			out = append(out, [2]string{"/document/" + k, s})
 		}
 	}
@@ -374,7 +374,7 @@ func optMissingIdentificationHelper(d *Doc) []Finding {
 	var out []Finding
 	for _, p := range optFullProductNames(d) {
 		if _, ok := p.obj["product_identification_helper"]; !ok {
-			id, _ := optStr(p.obj["product_id"])
+			id, _ := jpStr(p.obj["product_id"])
 			out = append(out, Finding{Path: p.path,
 				Message: fmt.Sprintf("product %q has no product identification helper", id)})
 		}
@@ -388,9 +388,9 @@ var optCVEPattern = regexp.MustCompile(`^CVE-[0-9]{4}-[0-9]{4,}$`)
 func optCVEInIDs(d *Doc) []Finding {
 	var out []Finding
 	for _, v := range optVulns(d) {
-		for i, e := range optArr(v.obj["ids"]) {
-			if t, ok := optStr(optGet(e, "text")); ok && optCVEPattern.MatchString(t) {
-				out = append(out, Finding{Path: optJoin(v.path, "ids", i, "text"),
+		for i, e := range jpArr(v.obj["ids"]) {
+			if t, ok := jpStr(jpGet(e, "text")); ok && optCVEPattern.MatchString(t) {
+				out = append(out, Finding{Path: jpPtr(v.path, "ids", i, "text"),
 					Message: fmt.Sprintf("the CVE id %q is given in ids instead of cve", t)})
 			}
 		}
@@ -445,12 +445,12 @@ func optVersRange(d *Doc) []Finding {
 		if b.categories[len(b.categories)-1] != "product_version_range" {
 			continue
 		}
-		name, ok := optStr(b.obj["name"])
+		name, ok := jpStr(b.obj["name"])
 		if !ok {
 			continue
 		}
 		if e := optVersError(name); e != "" {
-			out = append(out, Finding{Path: optJoin(b.path, "name"),
+			out = append(out, Finding{Path: jpPtr(b.path, "name"),
 				Message: fmt.Sprintf("version range %q is not in the vers syntax: it %s", name, e)})
 		}
 	}
