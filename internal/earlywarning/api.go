@@ -2,7 +2,6 @@ package earlywarning
 
 import (
 	"embed"
-	"encoding/json"
 	"net/http"
 	"strconv"
 
@@ -24,9 +23,6 @@ type handlers struct {
 
 // Routes registers the API and the portal pages on srv.
 func (s *Service) Routes(srv *web.Server) {
-	if !json.Valid(openapi) {
-		panic("earlywarning: openapi.json is not valid JSON")
-	}
 	srv.AddOpenAPI(openapi)
 	srv.AddTemplates(templates)
 	h := &handlers{svc: s, srv: srv}
@@ -41,18 +37,10 @@ func (s *Service) Routes(srv *web.Server) {
 	h.pageRoutes()
 }
 
-func pathID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, errs.E(errs.NotFound, "err.not_found")
-	}
-	return id, nil
-}
-
 func principal(r *http.Request) *auth.Principal { return auth.From(r.Context()) }
 
 func (h *handlers) apiSettings(w http.ResponseWriter, r *http.Request) error {
-	org, err := pathID(r)
+	org, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -64,7 +52,7 @@ func (h *handlers) apiSettings(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) apiUpdateSettings(w http.ResponseWriter, r *http.Request) error {
-	org, err := pathID(r)
+	org, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -87,7 +75,7 @@ type inhibitionList struct {
 }
 
 func (h *handlers) apiInhibitions(w http.ResponseWriter, r *http.Request) error {
-	org, err := pathID(r)
+	org, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -99,7 +87,7 @@ func (h *handlers) apiInhibitions(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (h *handlers) apiAddInhibition(w http.ResponseWriter, r *http.Request) error {
-	org, err := pathID(r)
+	org, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -118,7 +106,7 @@ func (h *handlers) apiAddInhibition(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (h *handlers) apiDeleteInhibition(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -162,7 +150,7 @@ type ticketDetail struct {
 }
 
 func (h *handlers) apiTicket(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -185,7 +173,7 @@ func (h *handlers) apiTicket(w http.ResponseWriter, r *http.Request) error {
 // same bytes: for an e-mail or portal ticket their SHA-256 is the
 // ticket's).
 func (h *handlers) csv(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}

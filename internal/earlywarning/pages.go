@@ -63,7 +63,7 @@ func settingsForm(st *Settings) url.Values {
 // renderOrg writes org's page; ferr (Invalid) holds the errors of a failed
 // form, shown with form's values.
 func (h *handlers) renderOrg(w http.ResponseWriter, r *http.Request, form url.Values, ferr error) error {
-	org, err := pathID(r)
+	org, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -114,7 +114,7 @@ func lines(s string) []string {
 }
 
 func (h *handlers) saveSettings(w http.ResponseWriter, r *http.Request) error {
-	org, err := pathID(r)
+	org, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -149,7 +149,7 @@ func parseDate(s string) (time.Time, bool) {
 }
 
 func (h *handlers) addInhibition(w http.ResponseWriter, r *http.Request) error {
-	org, err := pathID(r)
+	org, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -195,7 +195,7 @@ func settingsFormOf(r *http.Request, h *handlers, org int64) url.Values {
 }
 
 func (h *handlers) deleteInhibition(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -217,7 +217,7 @@ type eventRow struct {
 }
 
 func (h *handlers) ticket(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}

@@ -30,9 +30,6 @@ type handlers struct {
 
 // Routes registers the pages and the API of feed runs and events on srv.
 func (s *Service) Routes(srv *web.Server) {
-	if !json.Valid(openapi) {
-		panic("feeds: openapi.json is not valid JSON")
-	}
 	srv.AddOpenAPI(openapi)
 	srv.AddTemplates(templates)
 	h := &handlers{svc: s, srv: srv}
@@ -52,14 +49,6 @@ type list[T any] struct {
 	Total  int `json:"total"`
 	Offset int `json:"offset"`
 	Limit  int `json:"limit"`
-}
-
-func pathID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, errs.E(errs.NotFound, "err.not_found")
-	}
-	return id, nil
 }
 
 func (h *handlers) apiRuns(w http.ResponseWriter, r *http.Request) error {
@@ -83,7 +72,7 @@ func (h *handlers) apiRuns(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) apiRun(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}

@@ -146,7 +146,7 @@ func (h *handlers) pageRun(w http.ResponseWriter, r *http.Request) error {
 	if !staff(r.Context()) {
 		return forbidden()
 	}
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}

@@ -62,7 +62,7 @@ func (h *handlers) apiOrgs(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) apiOrg(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -87,7 +87,7 @@ func (h *handlers) apiCreateOrg(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) apiUpdateOrg(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ func (h *handlers) apiUsers(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) apiUser(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -160,7 +160,7 @@ func (h *handlers) apiCreateUser(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) apiUpdateUser(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -176,7 +176,7 @@ func (h *handlers) apiUpdateUser(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) apiResetPassword(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -188,7 +188,7 @@ func (h *handlers) apiResetPassword(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (h *handlers) apiResetTOTP(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -228,7 +228,7 @@ func (h *handlers) apiCreateToken(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (h *handlers) apiRevokeToken(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}

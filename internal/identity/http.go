@@ -76,14 +76,6 @@ func safeNext(next string) string {
 	return next
 }
 
-func pathID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, errs.E(errs.NotFound, "err.not_found")
-	}
-	return id, nil
-}
-
 // ---- sign-in ----
 
 func (h *handlers) loginForm(w http.ResponseWriter, r *http.Request) error {
@@ -329,7 +321,7 @@ func (h *handlers) createToken(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) revokeToken(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}

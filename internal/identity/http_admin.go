@@ -29,7 +29,7 @@ func (h *handlers) orgs(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) org(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ func (h *handlers) orgForm(w http.ResponseWriter, r *http.Request) error {
 	form := url.Values{"kind": {string(KindEntity)}, "country": {"BE"}}
 	title := "orgs.new_title"
 	if r.PathValue("id") != "" {
-		id, err := pathID(r)
+		id, err := web.PathID(r, "id")
 		if err != nil {
 			return err
 		}
@@ -101,7 +101,7 @@ func (h *handlers) createOrg(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) updateOrg(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -134,7 +134,7 @@ func (h *handlers) users(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) user(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -189,7 +189,7 @@ func (h *handlers) userForm(w http.ResponseWriter, r *http.Request) error {
 	form := url.Values{}
 	title := "users.new_title"
 	if r.PathValue("id") != "" {
-		id, err := pathID(r)
+		id, err := web.PathID(r, "id")
 		if err != nil {
 			return err
 		}
@@ -248,7 +248,7 @@ func (h *handlers) createUser(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) updateUser(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -272,7 +272,7 @@ func (h *handlers) updateUser(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) resetPassword(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -288,7 +288,7 @@ func (h *handlers) resetPassword(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) resetTOTP(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}

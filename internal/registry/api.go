@@ -40,14 +40,6 @@ func (s *Service) apiRoutes(srv *web.Server) {
 	srv.API("GET /api/v1/constituency/lookup", h.apiLookup)
 }
 
-func pathID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, errs.E(errs.NotFound, "err.not_found")
-	}
-	return id, nil
-}
-
 // filterFrom reads the registry filters of a query string and checks them.
 func filterFrom(r *http.Request) (Filter, error) {
 	q := r.URL.Query()
@@ -110,7 +102,7 @@ func (h *handlers) apiList(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) apiGet(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -122,7 +114,7 @@ func (h *handlers) apiGet(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) apiPut(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -145,7 +137,7 @@ func (h *handlers) apiPut(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) apiSubmit(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -157,7 +149,7 @@ func (h *handlers) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) apiReview(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -173,7 +165,7 @@ func (h *handlers) apiReview(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) apiOverride(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -189,7 +181,7 @@ func (h *handlers) apiOverride(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) apiVersions(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -343,7 +335,7 @@ func (h *handlers) apiAddClaims(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) apiClaim(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -355,7 +347,7 @@ func (h *handlers) apiClaim(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) apiDecideClaim(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -380,7 +372,7 @@ func (h *handlers) apiDecideClaim(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (h *handlers) apiDeleteClaim(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}

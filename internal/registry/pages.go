@@ -114,7 +114,7 @@ func formField(f string) string {
 }
 
 func (h *handlers) load(r *http.Request) (*Registration, error) {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return nil, err
 	}

@@ -127,7 +127,7 @@ func (h *handlers) claims(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) decideClaim(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}

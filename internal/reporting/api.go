@@ -4,7 +4,6 @@ import (
 	_ "embed"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -23,9 +22,6 @@ type handlers struct {
 
 // Routes registers the reporting API on srv.
 func (s *Service) Routes(srv *web.Server) {
-	if !json.Valid(openapi) {
-		panic("reporting: openapi.json is not valid JSON")
-	}
 	srv.AddOpenAPI(openapi)
 	h := &handlers{svc: s, srv: srv}
 	srv.API("GET /api/v1/incidents", h.apiList)
@@ -43,14 +39,6 @@ type list[T any] struct {
 	Total  int `json:"total"`
 	Offset int `json:"offset"`
 	Limit  int `json:"limit"`
-}
-
-func pathID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, errs.E(errs.NotFound, "err.not_found")
-	}
-	return id, nil
 }
 
 func pathStage(r *http.Request) (Stage, error) {
@@ -108,7 +96,7 @@ func (h *handlers) apiCreate(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) apiGet(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -120,7 +108,7 @@ func (h *handlers) apiGet(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) apiDraft(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -140,7 +128,7 @@ func (h *handlers) apiDraft(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) apiSubmit(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package reporting
 
 import (
 	_ "embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -27,9 +26,6 @@ const multipartOverhead = 64 << 10
 // the portal's upload, download and delete. Call it after
 // SetAttachmentMaxSize.
 func (s *Service) AttachmentRoutes(srv *web.Server) {
-	if !json.Valid(openapiAttachments) {
-		panic("reporting: openapi_attachments.json is not valid JSON")
-	}
 	srv.AddOpenAPI(openapiAttachments)
 	h := &handlers{svc: s, srv: srv}
 	srv.API("POST /api/v1/incidents/{id}/attachments", h.apiAddAttachment)
@@ -70,7 +66,7 @@ func readFile(rd io.Reader, name string, max int64) ([]byte, error) {
 // apiAddAttachment reads a multipart/form-data body part by part (the
 // file is never written to disk in plaintext): the fields stage and file.
 func (h *handlers) apiAddAttachment(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -131,7 +127,7 @@ func (h *handlers) apiAddAttachment(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (h *handlers) apiAttachments(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -148,7 +144,7 @@ func (h *handlers) apiAttachment(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) apiDeleteAttachment(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -168,7 +164,7 @@ func (h *handlers) apiDeleteAttachment(w http.ResponseWriter, r *http.Request) e
 // sandboxed should it be opened anyway. The bytes are decrypted and
 // checked against their SHA-256 before the first one is sent.
 func (h *handlers) download(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}

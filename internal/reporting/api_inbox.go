@@ -45,7 +45,7 @@ func (h *handlers) apiInbox(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) apiAssign(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -61,7 +61,7 @@ func (h *handlers) apiAssign(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) apiFeedback(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -73,7 +73,7 @@ func (h *handlers) apiFeedback(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) apiNotes(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -85,7 +85,7 @@ func (h *handlers) apiNotes(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) apiAddNote(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}

@@ -19,7 +19,7 @@ func (s *Service) RequestRoutes(srv *web.Server) {
 }
 
 func (h *handlers) apiRequests(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -31,7 +31,7 @@ func (h *handlers) apiRequests(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) apiAddRequest(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -47,7 +47,7 @@ func (h *handlers) apiAddRequest(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) apiMessages(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -59,7 +59,7 @@ func (h *handlers) apiMessages(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) apiAddMessage(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}

@@ -20,9 +20,6 @@ var openapiShare []byte
 // authority, the list of sector authorities, their pages and their API.
 // The authority's staff only.
 func (s *Service) ShareRoutes(srv *web.Server) {
-	if !json.Valid(openapiShare) {
-		panic("reporting: openapi_share.json is not valid JSON")
-	}
 	srv.AddOpenAPI(openapiShare)
 	h := &handlers{svc: s, srv: srv}
 	srv.Page("GET /incidents/{id}/share", h.pageShare)
@@ -74,7 +71,7 @@ func writeShareDoc(w http.ResponseWriter, name string, b []byte) error {
 }
 
 func (h *handlers) apiShareExport(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -94,7 +91,7 @@ func (h *handlers) apiShareExport(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (h *handlers) apiShares(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -106,7 +103,7 @@ func (h *handlers) apiShares(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) apiShare(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -125,7 +122,7 @@ func (h *handlers) apiShare(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) apiCrossBorder(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -140,7 +137,7 @@ func (h *handlers) apiCrossBorder(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (h *handlers) apiSetCrossBorder(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -176,7 +173,7 @@ func (h *handlers) apiAddSectorAuthority(w http.ResponseWriter, r *http.Request)
 }
 
 func (h *handlers) apiUpdateSectorAuthority(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}

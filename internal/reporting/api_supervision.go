@@ -2,7 +2,6 @@ package reporting
 
 import (
 	_ "embed"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -21,9 +20,6 @@ var openapiSupervision []byte
 // obligations not met: its page, its downloads through the session, and
 // its API. The authority's supervisors, analysts and administrators only.
 func (s *Service) SupervisionRoutes(srv *web.Server) {
-	if !json.Valid(openapiSupervision) {
-		panic("reporting: openapi_supervision.json is not valid JSON")
-	}
 	srv.AddOpenAPI(openapiSupervision)
 	h := &handlers{svc: s, srv: srv}
 	srv.Page("GET /supervision/obligations", h.pageObligations)

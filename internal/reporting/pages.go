@@ -171,7 +171,7 @@ func mayFile(ctx context.Context, org int64) bool {
 
 // load reads the incident of the path; other organisations get 404.
 func (h *handlers) load(r *http.Request) (*Incident, error) {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return nil, err
 	}

@@ -202,7 +202,7 @@ func (h *handlers) renderTriage(w http.ResponseWriter, r *http.Request, form url
 	if !auth.From(r.Context()).IsAuthority() {
 		return forbidden()
 	}
-	id, perr := pathID(r)
+	id, perr := web.PathID(r, "id")
 	if perr != nil {
 		return perr
 	}
@@ -243,7 +243,7 @@ func (h *handlers) pageTriageAction(w http.ResponseWriter, r *http.Request) erro
 	if !auth.From(r.Context()).IsAuthority() {
 		return forbidden()
 	}
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}

@@ -89,7 +89,7 @@ func (h *handlers) dueAt(at, now time.Time, r *http.Request) *dueView {
 }
 
 func (h *handlers) pageMessagesAction(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}

@@ -150,7 +150,7 @@ func (h *handlers) pageShareAction(w http.ResponseWriter, r *http.Request) error
 	if !CanShare(r.Context()) {
 		return forbidden()
 	}
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -184,13 +184,13 @@ func (h *handlers) pageShareAction(w http.ResponseWriter, r *http.Request) error
 
 // downloadShare serves the document of a recorded share, byte for byte.
 func (h *handlers) downloadShare(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
-	sid, err := strconv.ParseInt(r.PathValue("share"), 10, 64)
-	if err != nil || sid <= 0 {
-		return errs.E(errs.NotFound, "err.not_found")
+	sid, err := web.PathID(r, "share")
+	if err != nil {
+		return err
 	}
 	sh, b, err := h.svc.ShareDocument(r.Context(), id, sid)
 	if err != nil {

@@ -2,9 +2,7 @@ package voluntary
 
 import (
 	"embed"
-	"encoding/json"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/belfry-cert/belfry/internal/errs"
@@ -25,9 +23,6 @@ type handlers struct {
 // Routes registers the public form and API, and the authority's queue, on
 // srv.
 func (s *Service) Routes(srv *web.Server) {
-	if !json.Valid(openapi) {
-		panic("voluntary: openapi.json is not valid JSON")
-	}
 	srv.AddOpenAPI(openapi)
 	srv.AddTemplates(templates)
 	h := &handlers{svc: s, srv: srv}
@@ -37,14 +32,6 @@ func (s *Service) Routes(srv *web.Server) {
 	srv.API("GET /api/v1/voluntary-notifications/{id}", h.apiGet)
 	srv.API("POST /api/v1/voluntary-notifications/{id}/status", h.apiStatus)
 	h.pageRoutes()
-}
-
-func pathID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, errs.E(errs.NotFound, "err.not_found")
-	}
-	return id, nil
 }
 
 // accepted is the answer to a submission, whatever the address.
@@ -136,7 +123,7 @@ func (h *handlers) apiList(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) apiGet(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -153,7 +140,7 @@ type statusInput struct {
 }
 
 func (h *handlers) apiStatus(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}

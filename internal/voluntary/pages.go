@@ -301,7 +301,7 @@ func (h *handlers) detail(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handlers) renderDetail(w http.ResponseWriter, r *http.Request, form url.Values, ferr error) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -332,7 +332,7 @@ func (h *handlers) renderDetail(w http.ResponseWriter, r *http.Request, form url
 }
 
 func (h *handlers) setStatus(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}

@@ -9,16 +9,19 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/belfry-cert/belfry/internal/auth"
+	"github.com/belfry-cert/belfry/internal/errs"
 	"github.com/belfry-cert/belfry/internal/i18n"
 )
 
@@ -123,7 +126,24 @@ func (s *Server) Config() Config { return s.cfg }
 func (s *Server) AddTemplates(fsys fs.FS) { s.tpl.add(fsys) }
 
 // AddOpenAPI adds a capability's OpenAPI fragment (paths and components).
-func (s *Server) AddOpenAPI(fragment []byte) { s.openapi = append(s.openapi, fragment) }
+// A fragment that is not JSON is a programming error: it panics at once,
+// naming the fragment's first bytes, rather than at the first request.
+func (s *Server) AddOpenAPI(fragment []byte) {
+	if !json.Valid(fragment) {
+		panic(fmt.Sprintf("web: OpenAPI fragment is not valid JSON: %.60q", fragment))
+	}
+	s.openapi = append(s.openapi, fragment)
+}
+
+// PathID reads the path parameter name as a positive integer id; anything
+// else is not found (404), like an id that does not exist.
+func PathID(r *http.Request, name string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errs.E(errs.NotFound, "err.not_found")
+	}
+	return id, nil
+}
 
 // Routes lists every registered route, sorted.
 func (s *Server) Routes() []Route {
