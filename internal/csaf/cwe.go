@@ -69,3 +69,10 @@ func cweCheck(d *Doc) []Finding {
 func init() {
 	register("6.1.11", Mandatory, cweCheck)
 }
+
+// CWEName returns the name of a CWE weakness ("CWE-79") in the embedded
+// CWE List, and whether it is there.
+func CWEName(id string) (string, bool) {
+	n, ok := cweCatalog()[id]
+	return n, ok
+}

@@ -281,3 +281,10 @@ func init() {
 	schemaCheck = schemaValidate
 	register("6.2.20", Optional, schemaAdditional)
 }
+
+// SchemasReady loads the schemas (if not yet loaded) and reports why they
+// cannot be used, or nil.
+func SchemasReady() error {
+	_, err := schemas()
+	return err
+}
