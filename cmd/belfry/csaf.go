@@ -13,7 +13,8 @@ import (
 )
 
 const csafUsage = `Usage:
-  belfry csaf validate [--preset mandatory|optional|informative|all] [--json] [--schemas DIR] [--data DIR] FILE...`
+  belfry csaf validate [--preset mandatory|optional|informative|all] [--json] [--schemas DIR] [--data DIR] FILE...
+  belfry csaf check [--header 'Name: value']... [--ca FILE] [--insecure] [--json] [--schemas DIR] https://host[:port]`
 
 // runCSAF runs the CSAF tools.
 func runCSAF(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -24,11 +25,13 @@ func runCSAF(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	switch args[0] {
 	case "validate":
 		return csafValidate(ctx, args[1:], stdout, stderr)
+	case "check":
+		return csafCheck(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stderr, csafUsage)
 		return flag.ErrHelp
 	default:
-		fmt.Fprintf(stderr, "belfry csaf: unknown subcommand %q (want validate)\n%s\n", args[0], csafUsage)
+		fmt.Fprintf(stderr, "belfry csaf: unknown subcommand %q (want validate or check)\n%s\n", args[0], csafUsage)
 		return errUsage
 	}
 }
