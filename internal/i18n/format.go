@@ -2,6 +2,7 @@ package i18n
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -150,4 +151,15 @@ func ParseAmount(s, locale string) (*float64, error) {
 		return nil, err
 	}
 	return &f, nil
+}
+
+// Kilobytes writes a file size for a download link, in kilobytes with one
+// decimal and the locale's unit: "1.2 KB", "1,2 KB", "1,2 Ko" (French
+// writes octets), at least 0.1.
+func Kilobytes(locale string, n int) string {
+	unit := " KB"
+	if norm(locale) == "fr" {
+		unit = "\u00a0Ko"
+	}
+	return Decimal(locale, math.Max(0.1, math.Round(float64(n)/102.4)/10)) + unit
 }

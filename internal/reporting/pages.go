@@ -10,7 +10,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -514,6 +513,4 @@ func (s *Service) submissionByKey(ctx context.Context, org int64, key string) (r
 }
 
 // kilobytes writes a size for a download link: "1,2 KB".
-func kilobytes(l string, n int) string {
-	return i18n.Decimal(l, math.Max(0.1, math.Round(float64(n)/102.4)/10)) + " KB"
-}
+func kilobytes(l string, n int) string { return i18n.Kilobytes(l, n) }
