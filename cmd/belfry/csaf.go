@@ -14,7 +14,9 @@ import (
 
 const csafUsage = `Usage:
   belfry csaf validate [--preset mandatory|optional|informative|all] [--json] [--schemas DIR] [--data DIR] FILE...
-  belfry csaf check [--header 'Name: value']... [--ca FILE] [--insecure] [--json] [--schemas DIR] https://host[:port]`
+  belfry csaf check [--header 'Name: value']... [--ca FILE] [--insecure] [--json] [--schemas DIR] https://host[:port]
+  belfry csaf key generate|import|list|export-public [flags]
+  belfry csaf update-schemas --from DIR [--data DIR]`
 
 // runCSAF runs the CSAF tools.
 func runCSAF(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -27,11 +29,15 @@ func runCSAF(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return csafValidate(ctx, args[1:], stdout, stderr)
 	case "check":
 		return csafCheck(ctx, args[1:], stdout, stderr)
+	case "key":
+		return csafKey(ctx, args[1:], stdout, stderr)
+	case "update-schemas":
+		return csafUpdateSchemas(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stderr, csafUsage)
 		return flag.ErrHelp
 	default:
-		fmt.Fprintf(stderr, "belfry csaf: unknown subcommand %q (want validate or check)\n%s\n", args[0], csafUsage)
+		fmt.Fprintf(stderr, "belfry csaf: unknown subcommand %q (want validate, check, key or update-schemas)\n%s\n", args[0], csafUsage)
 		return errUsage
 	}
 }

@@ -31,7 +31,7 @@ var commands = []command{
 	{"constituency", "who owns an IP address, AS number or domain: lookup", runConstituency},
 	{"feeds", "bulk feeds: parse Shadowserver reports, update-schema", runFeeds},
 	{"ingest", "read feed files into the database for the early warning", runIngest},
-	{"csaf", "CSAF 2.0 advisories: validate documents", runCSAF},
+	{"csaf", "CSAF 2.0 advisories: validate documents, check a provider, manage the signing key and schemas", runCSAF},
 	{"bench", "benchmarks: reports (acknowledged submissions per second)", runBench},
 	{"backup", "write a consistent copy of the SQLite database", runBackup},
 	{"config", "print the effective configuration, secrets redacted", runConfig},

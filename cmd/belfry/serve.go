@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/belfry-cert/belfry/internal/app"
+	"github.com/belfry-cert/belfry/internal/csaf"
 	"github.com/belfry-cert/belfry/internal/demo"
 )
 
@@ -79,6 +81,14 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	if cfg.CSAFSchemaDir() == "" && os.Getenv(csaf.SchemaDirEnv) == "" {
+		// In a development checkout the OASIS schemas may sit next to the
+		// repository (../shared/csaf/schemas); elsewhere, install them
+		// with belfry csaf update-schemas.
+		if _, err := os.Stat(filepath.Join("..", "shared", "csaf", "schemas", "csaf_json_schema.json")); err == nil {
+			cfg.CSAFSchemas = filepath.Join("..", "shared", "csaf", "schemas")
+		}
+	}
 	return serve(ctx, cfg, stderr, func(ctx context.Context, a *app.App, url string) error {
 		logins, err := demo.Load(ctx, a.Identity, cfg.AdminEmail)
 		if err != nil {
@@ -94,6 +104,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 		if err := demo.LoadFeeds(ctx, a.Registry, a.Feeds, a.Intake.Pipeline(), a.EarlyWarning); err != nil {
+			return err
+		}
+		if err := csaf.SchemasReady(); err != nil {
+			fmt.Fprintf(stderr, "demo advisories not published: %v\n", err)
+		} else if err := demo.LoadAdvisories(ctx, a.Advisories, a.Identity); err != nil {
 			return err
 		}
 		demo.Print(stdout, url, logins)

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/riverqueue/river"
 
+	"github.com/belfry-cert/belfry/internal/advisory"
 	"github.com/belfry-cert/belfry/internal/audit"
 	"github.com/belfry-cert/belfry/internal/constituency"
 	"github.com/belfry-cert/belfry/internal/earlywarning"
@@ -52,6 +53,9 @@ type App struct {
 	Web      *web.Server
 	Metrics  *prometheus.Registry
 	handler  http.Handler
+
+	// Advisories are the CSIRT's CSAF advisories and provider tree.
+	Advisories *advisory.Service
 
 	// Voluntary is the intake of voluntary notifications (NIS2 Art. 30).
 	Voluntary *voluntary.Service
@@ -141,9 +145,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*App,
 		return nil, fmt.Errorf("--report-reminders: %w", err)
 	}
 	a.Reports.SetMail(a.Notify, cat, baseURL, leads)
-	if err := configureAttachments(ctx, db, a.Reports, cfg, log); err != nil { // keyfile.go
+	dataKey, err := configureAttachments(ctx, db, a.Reports, cfg, log) // keyfile.go
+	if err != nil {
 		return nil, err
 	}
+	if a.Advisories, err = newAdvisories(cfg, db, log, dataKey, baseURL); err != nil { // advisories.go
+		return nil, err
+	}
+	a.Advisories.SetMail(a.Notify, cat)
 	a.Voluntary = voluntary.NewService(db, log)
 	a.Voluntary.SetMail(a.Notify, cat, baseURL)
 	a.EarlyWarning = earlywarning.NewService(db, log, cat, baseURL)
@@ -163,6 +172,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*App,
 		river.AddWorker(workers, poll)
 		periodic = append(periodic, jobs.Every(cfg.ShadowserverInterval, intake.PollArgs{}))
 	}
+	river.AddWorker(workers, &advisory.PublishWorker{Service: a.Advisories})
+	periodic = append(periodic, jobs.Every(time.Minute, advisory.PublishArgs{}))
 	a.EarlyWarning.Register(workers)
 	a.Notify.Register(workers)
 	river.AddWorker(workers, &purgeWorker{svc: a.Identity})
@@ -203,6 +214,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*App,
 	a.Reports.SupervisionRoutes(a.Web)
 	a.Reports.AttachmentRoutes(a.Web)
 	a.Voluntary.Routes(a.Web)
+	a.Advisories.Routes(a.Web)
 	a.EarlyWarning.Routes(a.Web)
 	a.Feeds = feeds.NewService(db, log)
 	a.Feeds.Routes(a.Web)

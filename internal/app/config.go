@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -84,6 +85,31 @@ type Config struct {
 	ShadowserverInterval    time.Duration
 	ShadowserverAPIURL      string
 	ShadowserverDownloadURL string
+
+	// Advisories (issue 7): the tracking id prefix, the publisher written
+	// into every CSAF document, the security contact of security.txt and
+	// the directory of the OASIS CSAF schemas ("" is <data>/csaf/schemas
+	// when present, else $BELFRY_CSAF_SCHEMAS or the package default).
+	CSAFPrefix             string
+	CSAFPublisherName      string
+	CSAFPublisherNamespace string
+	CSAFContact            string
+	CSAFSchemas            string
+}
+
+// CSAFSchemaDir is the directory the CSAF schemas are read from, or ""
+// for the validator's own default.
+func (c *Config) CSAFSchemaDir() string {
+	if c.CSAFSchemas != "" {
+		return c.CSAFSchemas
+	}
+	if c.DataDir != "" {
+		d := filepath.Join(c.DataDir, "csaf", "schemas")
+		if _, err := os.Stat(filepath.Join(d, "csaf_json_schema.json")); err == nil {
+			return d
+		}
+	}
+	return ""
 }
 
 // FeedsSchemaFile is where Shadowserver's schema is read from.
@@ -165,6 +191,11 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ShadowserverInterval, "shadowserver-interval", envDuration("SHADOWSERVER_INTERVAL", time.Hour), "time between two polls of the API [BELFRY_SHADOWSERVER_INTERVAL]")
 	fs.StringVar(&c.ShadowserverAPIURL, "shadowserver-api-url", env("SHADOWSERVER_API_URL", ""), "API root `URL` (default Shadowserver's) [BELFRY_SHADOWSERVER_API_URL]")
 	fs.StringVar(&c.ShadowserverDownloadURL, "shadowserver-download-url", env("SHADOWSERVER_DOWNLOAD_URL", ""), "report download `URL` prefix (default Shadowserver's) [BELFRY_SHADOWSERVER_DOWNLOAD_URL]")
+	fs.StringVar(&c.CSAFPrefix, "csaf-prefix", env("CSAF_PREFIX", ""), "`prefix` of advisory tracking ids (PREFIX-2026-0042); empty: the --authority name [BELFRY_CSAF_PREFIX]")
+	fs.StringVar(&c.CSAFPublisherName, "csaf-publisher-name", env("CSAF_PUBLISHER_NAME", ""), "publisher `name` written into advisories; empty: the --authority name [BELFRY_CSAF_PUBLISHER_NAME]")
+	fs.StringVar(&c.CSAFPublisherNamespace, "csaf-publisher-namespace", env("CSAF_PUBLISHER_NAMESPACE", ""), "publisher namespace `URL` of advisories (the authority's web site); empty: the --public-url [BELFRY_CSAF_PUBLISHER_NAMESPACE]")
+	fs.StringVar(&c.CSAFContact, "csaf-contact", env("CSAF_CONTACT", ""), "security contact `URI` (mailto: or https:) for security.txt and the advisories' publisher; empty: mailto: the --admin-email [BELFRY_CSAF_CONTACT]")
+	fs.StringVar(&c.CSAFSchemas, "csaf-schemas", env("CSAF_SCHEMAS", ""), "`directory` of the OASIS CSAF 2.0 schemas (csaf_json_schema.json, first/*.json); empty: <data>/csaf/schemas, installed by belfry csaf update-schemas [BELFRY_CSAF_SCHEMAS]")
 	fs.StringVar(&c.SMTP.Host, "smtp-host", env("SMTP_HOST", ""), "SMTP server `host`; empty disables e-mail [BELFRY_SMTP_HOST]")
 	fs.IntVar(&c.SMTP.Port, "smtp-port", envInt("SMTP_PORT", 0), "SMTP `port`; 0 means 587 for starttls, 465 for tls, 25 for none [BELFRY_SMTP_PORT]")
 	fs.StringVar(&c.SMTP.Username, "smtp-user", env("SMTP_USER", ""), "SMTP `user` name [BELFRY_SMTP_USER]")
@@ -276,6 +307,17 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	if c.CSAFPrefix != "" && !csafPrefix.MatchString(c.CSAFPrefix) {
+		errs = append(errs, fmt.Errorf("--csaf-prefix %q: want letters, digits and hyphens, like CCB", c.CSAFPrefix))
+	}
+	if c.CSAFPublisherNamespace != "" {
+		if u, err := url.Parse(c.CSAFPublisherNamespace); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("--csaf-publisher-namespace %q: want an http(s) URL", c.CSAFPublisherNamespace))
+		}
+	}
+	if c.CSAFContact != "" && !strings.HasPrefix(c.CSAFContact, "mailto:") && !strings.HasPrefix(c.CSAFContact, "https://") && !strings.HasPrefix(c.CSAFContact, "tel:") {
+		errs = append(errs, fmt.Errorf("--csaf-contact %q: want a mailto:, https: or tel: URI", c.CSAFContact))
+	}
 	if c.SMTP.Host != "" {
 		if err := c.SMTP.Validate(); err != nil {
 			errs = append(errs, err)
@@ -283,6 +325,8 @@ func (c *Config) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+var csafPrefix = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*$`)
 
 // Secure reports whether browsers reach Belfry over HTTPS.
 func (c *Config) Secure() bool {

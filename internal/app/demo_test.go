@@ -3,6 +3,7 @@ package app_test
 import (
 	"testing"
 
+	"github.com/belfry-cert/belfry/internal/csaf/csaftest"
 	"github.com/belfry-cert/belfry/internal/dbtest"
 	"github.com/belfry-cert/belfry/internal/demo"
 	"github.com/belfry-cert/belfry/internal/store"
@@ -14,6 +15,7 @@ import (
 // second run adds nothing. The feeds demo leaves a run with matched and
 // unmatched events and Brabant Water's first early warning ticket.
 func TestDemoData(t *testing.T) {
+	csaftest.Use(t)
 	dbtest.Run(t, func(t *testing.T, db *store.DB) {
 		e := webtest.New(t, db, false)
 		ctx := t.Context()
@@ -34,6 +36,9 @@ func TestDemoData(t *testing.T) {
 			if err := demo.LoadFeeds(ctx, e.App.Registry, e.App.Feeds, e.App.Intake.Pipeline(), e.App.EarlyWarning); err != nil {
 				t.Fatal(err)
 			}
+			if err := demo.LoadAdvisories(ctx, e.App.Advisories, e.App.Identity); err != nil {
+				t.Fatal(err)
+			}
 		}
 		count := func(q string) int {
 			t.Helper()
@@ -46,11 +51,22 @@ func TestDemoData(t *testing.T) {
 		load()
 		counts := map[string]int{}
 		for _, q := range []string{`SELECT count(*) FROM feed_runs`, `SELECT count(*) FROM feed_events`, `SELECT count(*) FROM feed_tickets`,
-			`SELECT count(*) FROM incidents`, `SELECT count(*) FROM voluntary_notifications`, `SELECT count(*) FROM registrations`} {
+			`SELECT count(*) FROM incidents`, `SELECT count(*) FROM advisory_versions`, `SELECT count(*) FROM csaf_keys`, `SELECT count(*) FROM voluntary_notifications`, `SELECT count(*) FROM registrations`} {
 			counts[q] = count(q)
 		}
 		if counts[`SELECT count(*) FROM feed_runs`] != 1 || counts[`SELECT count(*) FROM feed_tickets`] != 1 {
 			t.Errorf("feeds demo: %v", counts)
+		}
+		// Six signed advisories published (one AMBER for Brabant Water) and
+		// one waiting for review.
+		if n := count(`SELECT count(*) FROM advisory_versions`); n != 6 {
+			t.Errorf("%d demo advisories published, want 6", n)
+		}
+		if n := count(`SELECT count(*) FROM advisories WHERE state = 'review'`); n != 1 {
+			t.Errorf("%d demo advisories in review, want 1", n)
+		}
+		if n := count(`SELECT count(*) FROM advisory_recipients r JOIN organisations o ON o.id = r.org_id WHERE o.name = 'Brabant Water'`); n != 1 {
+			t.Errorf("the AMBER demo advisory has no recipient Brabant Water")
 		}
 		if n := count(`SELECT count(*) FROM feed_events WHERE org_id IS NULL`); n != 1 {
 			t.Errorf("%d unmatched demo events, want 1", n)

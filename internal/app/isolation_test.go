@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/belfry-cert/belfry/internal/advisory"
 	"github.com/belfry-cert/belfry/internal/auth"
+	"github.com/belfry-cert/belfry/internal/csaf/csaftest"
 	"github.com/belfry-cert/belfry/internal/dbtest"
 	"github.com/belfry-cert/belfry/internal/earlywarning"
 	"github.com/belfry-cert/belfry/internal/registry"
@@ -19,8 +21,12 @@ import (
 // TestTenantIsolation walks every route as an administrator of organisation
 // B against organisation A's objects, on both databases.
 func TestTenantIsolation(t *testing.T) {
+	csaftest.Use(t)
 	dbtest.Run(t, func(t *testing.T, db *store.DB) {
 		e := webtest.New(t, db, false)
+		if _, err := e.App.Advisories.GenerateKey(webtest.System(), "Belfry test", "csaf@ccb.example"); err != nil {
+			t.Fatal(err)
+		}
 		a := e.Org(t, "Victim Water Works", "entity")
 		aAdmin := e.User(t, a.ID, "victim.admin@victim.example", "org_admin")
 		aMember := e.User(t, a.ID, "victim.member@victim.example", "member")
@@ -135,6 +141,18 @@ func TestTenantIsolation(t *testing.T) {
 			`{"delimiter": ",", "header": true, "columns": {"Victim mapping column": "source.ip"}}`, time.Now().UTC(), time.Now().UTC()); err != nil {
 			t.Fatal(err)
 		}
+		// An AMBER advisory for A only, and a draft only the authority's
+		// staff see (issue 7).
+		reviewer := e.User(t, authorityID, "victim-reviewer@authority.example", "analyst")
+		aAdv := publishAdvisory(t, e.App.Advisories, principalOf(analyst), principalOf(reviewer), "Victim AMBER advisory title", "AMBER",
+			"Victimvendor", []int64{a.ID}, nil)
+		if _, err := e.App.Advisories.Create(asAnalyst, advisory.NewInput{Title: "Victim draft advisory", Lang: "en", TLP: "WHITE"}); err != nil {
+			t.Fatal(err)
+		}
+		aAdvVersion, err := e.App.Advisories.VersionContent(asAnalyst, aAdv.TrackingID, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
 		browser := e.Login(t, bAdmin.Email, webtest.Password(bAdmin.Email))
 		api := e.API(t, e.Token(t, bAdmin, "read", "write"))
 		webtest.Isolate(t, e, browser, api, webtest.Fixture{
@@ -142,6 +160,16 @@ func TestTenantIsolation(t *testing.T) {
 			Params: func(pattern string) map[string]string {
 				aID := strconv.FormatInt(a.ID, 10)
 				switch {
+				case strings.Contains(pattern, "/advisories/manage/{id}"), strings.Contains(pattern, "/api/v1/advisories/{id}"):
+					return map[string]string{"id": strconv.FormatInt(aAdv.ID, 10), "n": "1"}
+				case strings.Contains(pattern, "by-tracking-id/{tid}"):
+					return map[string]string{"tid": aAdv.TrackingID, "n": "1"}
+				case strings.Contains(pattern, "/advisories/{tid}"):
+					return map[string]string{"tid": aAdv.TrackingID, "rest": "versions/1.json"}
+				case strings.Contains(pattern, "/.well-known/csaf/openpgp/{file}"):
+					return map[string]string{"file": "0000000000000000000000000000000000000000.asc"}
+				case strings.Contains(pattern, "/.well-known/csaf/{tlp}/{rest...}"):
+					return map[string]string{"tlp": "amber", "rest": strconv.Itoa(aAdvVersion.Year) + "/" + aAdvVersion.FileName}
 				case strings.Contains(pattern, "/early-warning/tickets/{id}"):
 					return map[string]string{"id": strconv.FormatInt(aTickets[0].ID, 10)}
 				case strings.Contains(pattern, "/early-warning/inhibitions/{id}"):
@@ -193,7 +221,8 @@ func TestTenantIsolation(t *testing.T) {
 			Markers: []string{aShare.SHA256, "regulator@sector.example", "Victim Water Works", "victim.admin@victim.example", "victim.member@victim.example",
 				"victim-soc@victim.example", "Victimville", "victim-network.example", "Victim ransomware outbreak", "Victim-only summary text", aRec.SHA256,
 				"Victim internal triage note", "Victim voluntary phishing wave", "victim-reporter@mail.example", volRec.SHA256, aAtt.Name, aAtt.SHA256, "Victim-only attachment text",
-				"victim-ew@victim.example", "Victim EW honeypot reason", "victim-ew-host.example", aTickets[0].Ref, feedMarker, "Victim mapping column"},
+				"victim-ew@victim.example", "Victim EW honeypot reason", "victim-ew-host.example", aTickets[0].Ref, feedMarker, "Victim mapping column",
+				"Victim AMBER advisory title", "Victimvendor", "Victim draft advisory", aAdvVersion.SHA256},
 		})
 	})
 }

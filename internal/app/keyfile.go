@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/belfry-cert/belfry/internal/advisory"
 	"github.com/belfry-cert/belfry/internal/reporting"
 	"github.com/belfry-cert/belfry/internal/store"
 )
@@ -85,18 +86,19 @@ func createKey(path string) error {
 }
 
 // configureAttachments gives the reporting service its attachment key and
-// size limit. Without a key file and without a data directory (an
+// size limit, and returns the key: it is the instance's data key, which
+// also protects the CSAF signing key at rest. Without a key file and without a data directory (an
 // instance built in tests, or bench on PostgreSQL), the key is random and
 // lives as long as the process. A key file's id is recorded in the
 // settings table on first use: an instance with another key (a second
 // instance that created its own file instead of sharing the first's) is
 // refused at start, before it could write what the others cannot read.
-func configureAttachments(ctx context.Context, db *store.DB, svc *reporting.Service, cfg Config, log *slog.Logger) error {
+func configureAttachments(ctx context.Context, db *store.DB, svc *reporting.Service, cfg Config, log *slog.Logger) ([]byte, error) {
 	max := int64(reporting.DefaultAttachmentMaxSize)
 	if cfg.AttachmentMaxSize != "" {
 		n, err := reporting.ParseSize(cfg.AttachmentMaxSize)
 		if err != nil {
-			return fmt.Errorf("--attachment-max-size: %w", err)
+			return nil, fmt.Errorf("--attachment-max-size: %w", err)
 		}
 		max = n
 	}
@@ -105,29 +107,53 @@ func configureAttachments(ctx context.Context, db *store.DB, svc *reporting.Serv
 		key := make([]byte, 32)
 		rand.Read(key)
 		log.Info("attachments: no key file and no data directory; attachments use a key for this process only")
-		return svc.SetAttachmentKey(key)
+		return key, svc.SetAttachmentKey(key)
 	}
+	key, err := instanceKey(ctx, db, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := svc.SetAttachmentKey(key); err != nil {
+		return nil, err
+	}
+	return key, nil
+}
+
+// instanceKey reads (or creates) the instance's data key file and checks
+// it against the key id recorded in the database on first use.
+func instanceKey(ctx context.Context, db *store.DB, cfg Config) ([]byte, error) {
 	path := cfg.attachmentKeyFile()
 	key, err := readOrCreateKey(path)
 	if err != nil {
-		return err
-	}
-	if err := svc.SetAttachmentKey(key); err != nil {
-		return err
+		return nil, err
 	}
 	id := reporting.AttachmentKeyID(key)
 	if err := db.Tx(ctx, func(tx *store.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO settings (key, value) VALUES ('attachment_key_id', ?) ON CONFLICT (key) DO NOTHING`, id)
 		return err
 	}); err != nil {
-		return fmt.Errorf("settings: %w", err)
+		return nil, fmt.Errorf("settings: %w", err)
 	}
 	var want string
 	if err := db.QueryRow(ctx, `SELECT value FROM settings WHERE key = 'attachment_key_id'`).Scan(&want); err != nil {
-		return fmt.Errorf("settings: %w", err)
+		return nil, fmt.Errorf("settings: %w", err)
 	}
 	if want != id {
-		return fmt.Errorf("attachment key %s has id %s, but the database's attachments use key %s: give every instance the same --attachment-key-file", path, id, want)
+		return nil, fmt.Errorf("attachment key %s has id %s, but the database's attachments use key %s: give every instance the same --attachment-key-file", path, id, want)
 	}
-	return nil
+	return key, nil
+}
+
+// OpenAdvisories builds the advisories service alone, for operator
+// commands (belfry csaf key …): it needs the same data key file as the
+// instances, which protects the signing key.
+func OpenAdvisories(ctx context.Context, cfg Config, db *store.DB, log *slog.Logger) (*advisory.Service, error) {
+	if cfg.AttachmentKeyFile == "" && cfg.DataDir == "" {
+		return nil, errors.New("the signing key is protected by the instance's data key: give --data or --attachment-key-file")
+	}
+	key, err := instanceKey(ctx, db, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return newAdvisories(cfg, db, log, key, cfg.PublicURL)
 }

@@ -49,6 +49,7 @@ var dataset = []org{
 
 var staff = []person{
 	{"sofie.analyst@ccb.example", "Sofie Maes", "nl", []string{"analyst"}},
+	{"tim.analyst@ccb.example", "Tim Claes", "en", []string{"analyst"}},
 	{"julien.supervisor@ccb.example", "Julien Leroy", "fr", []string{"supervisor"}},
 	{"nina.crisis@ccb.example", "Nina Wouters", "nl", []string{"crisis_manager"}},
 	{"pierre.cert@ccb.example", "Pierre Renard", "fr", []string{"certification"}},

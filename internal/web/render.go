@@ -225,7 +225,10 @@ type Page struct {
 	// that would lose what was typed. The form's handler must honour it
 	// (see SwitchLang).
 	LangForm string
-	Data     any
+	// Feed, when set, is the path (without locale) of an Atom feed the
+	// page links in its head.
+	Feed string
+	Data any
 }
 
 // Err returns the message for field, or "".
@@ -359,6 +362,13 @@ func (s *Server) nav(p *Page) []NavItem {
 		items = append(items, NavItem{Key: "nav.feeds_events", Path: "/feeds/events"}, NavItem{Key: "nav.feeds_runs", Path: "/feeds/runs"})
 	} else {
 		items = append(items, NavItem{Key: "nav.our_events", Path: "/our-events"})
+	}
+	// Advisories: the public list for everyone, the working copies for
+	// the authority's staff.
+	if pr.IsAuthority() {
+		items = append(items, NavItem{Key: "nav.advisories", Path: "/advisories/manage"})
+	} else {
+		items = append(items, NavItem{Key: "nav.advisories", Path: "/advisories"})
 	}
 	if pr.IsAuthority() && pr.HasAny(auth.RoleAdmin, auth.RoleSupervisor, auth.RoleAnalyst) {
 		items = append(items, NavItem{Key: "nav.supervision", Path: "/supervision/obligations"})

@@ -68,6 +68,9 @@ type Route struct {
 	Pattern string // e.g. "GET /api/v1/users/{id}" or "POST /users/{id}"
 	API     bool   // under /api/v1
 	Public  bool   // reachable without signing in
+	// Document: served at a fixed path outside the portal and the API
+	// (Server.Document).
+	Document bool
 }
 
 // Server is the HTTP edge of Belfry.
@@ -87,6 +90,8 @@ type Server struct {
 	static  *staticFiles
 	// bodyLimits are the portal routes that take a larger body (UploadPage).
 	bodyLimits map[string]int64
+	// documents are the fixed-path routes (Document), mounted on the root.
+	documents []documentRoute
 }
 
 // NewServer returns a server with the shared pages (home, language choice,
@@ -199,6 +204,9 @@ func (s *Server) Handler() (http.Handler, error) {
 		w.Write([]byte("ok\n"))
 	})
 	s.root.HandleFunc("GET /readyz", s.readyz)
+	for _, d := range s.documents {
+		s.root.Handle(d.pattern, s.metrics.wrap(d.pattern, s.documentHandler(d.h)))
+	}
 	s.root.Handle("/", s.localeRouter())
 	var h http.Handler = s.root
 	h = s.securityHeaders(h)
@@ -232,4 +240,44 @@ func (s *Server) csrfToken(cookie string) string {
 	m := hmac.New(sha256.New, s.cfg.CSRFKey)
 	m.Write([]byte(cookie))
 	return b64(m.Sum(nil))
+}
+
+// Document registers a handler outside the portal's locale tree and the
+// API, for files served at fixed paths (the CSAF provider tree under
+// /.well-known/). The caller is resolved from an API token or, failing
+// that, a browser session; the handler checks access itself. Errors are
+// answered as problem details (JSON).
+func (s *Server) Document(pattern string, h Handler) {
+	s.routes = append(s.routes, Route{Pattern: pattern, Public: true, Document: true})
+	s.documents = append(s.documents, documentRoute{pattern, h})
+}
+
+type documentRoute struct {
+	pattern string
+	h       Handler
+}
+
+func (s *Server) documentHandler(h Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			if r = s.withBearer(w, r); r == nil {
+				return
+			}
+		} else {
+			r = r.WithContext(withLocale(r.Context(), pickAPILocale(r)))
+			if sess := s.session(w, r); sess != nil {
+				r = r.WithContext(WithSession(r.Context(), sess))
+			}
+		}
+		if err := h(w, r); err != nil {
+			st := statusOf(err)
+			if st >= 500 {
+				s.log.Error("request failed", "path", r.URL.Path, "err", err)
+			}
+			if st == http.StatusUnauthorized {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="belfry"`)
+			}
+			s.problem(w, r, st, err)
+		}
+	})
 }
