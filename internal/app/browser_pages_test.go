@@ -9,6 +9,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/belfry-cert/belfry/internal/auth"
+	"github.com/belfry-cert/belfry/internal/csaf/csaftest"
 	"github.com/belfry-cert/belfry/internal/dbtest"
 	"github.com/belfry-cert/belfry/internal/demo"
 	"github.com/belfry-cert/belfry/internal/webtest"
@@ -17,12 +19,13 @@ import (
 // TestBrowserPages opens, in Chromium without JavaScript and in every
 // language, the pages of the capabilities built after the browser
 // journeys (voluntary notifications, sharing and supervision, the early
-// warning, feed runs and events, the significance guidance) with the
-// demonstration data, as the person each is for. Every page must pass the
-// structural checks of the other browser tests: one h1, the page's
-// language, no raw message key, unique ids, every input labelled and every
-// radio or checkbox in a fieldset with a legend, no form without
-// novalidate, and one main, banner and contentinfo landmark.
+// warning, feed runs and events, the significance guidance, the CSAF
+// advisories' public pages and editor) with the demonstration data, as the
+// person each is for. Every page must pass the structural checks of the
+// other browser tests: one h1, the page's language, no raw message key,
+// unique ids, every input labelled and every radio or checkbox in a
+// fieldset with a legend, no form without novalidate, and one main,
+// banner and contentinfo landmark.
 func TestBrowserPages(t *testing.T) {
 	exe := chromiumPath()
 	if exe == "" {
@@ -34,6 +37,7 @@ func TestBrowserPages(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
+	csaftest.Use(t) // the advisories' publication validates with the schemas
 	db := dbtest.SQLite(t)
 	e := webtest.New(t, db, false)
 	ctx := t.Context()
@@ -53,6 +57,9 @@ func TestBrowserPages(t *testing.T) {
 	if err := demo.LoadFeeds(ctx, e.App.Registry, e.App.Feeds, e.App.Intake.Pipeline(), e.App.EarlyWarning); err != nil {
 		t.Fatal(err)
 	}
+	if err := demo.LoadAdvisories(ctx, e.App.Advisories, e.App.Identity); err != nil {
+		t.Fatal(err)
+	}
 	password := map[string]string{}
 	for _, l := range logins {
 		password[l.Email] = l.Password
@@ -69,20 +76,48 @@ func TestBrowserPages(t *testing.T) {
 	vol := id(`SELECT min(id) FROM voluntary_notifications`)
 	run := id(`SELECT min(id) FROM feed_runs`)
 	ticket := id(`SELECT min(id) FROM feed_tickets`)
+	str := func(q string) string {
+		t.Helper()
+		var s string
+		if err := db.QueryRow(ctx, q).Scan(&s); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return s
+	}
+	white := str(`SELECT tracking_id FROM advisories WHERE pub_tlp = 'WHITE' ORDER BY id LIMIT 1`)
+	amberTID := str(`SELECT tracking_id FROM advisories WHERE pub_tlp = 'AMBER' ORDER BY id LIMIT 1`)
+	amber := fmt.Sprintf("/advisories/manage/%d", id(`SELECT id FROM advisories WHERE tlp = 'AMBER' ORDER BY id LIMIT 1`))
+	review := fmt.Sprintf("/advisories/manage/%d", id(`SELECT id FROM advisories WHERE state = 'review' ORDER BY id LIMIT 1`))
+	// A published advisory taken back to draft by Tim, so that the
+	// editor's forms are shown editable to Sofie, with existing rows.
+	tim, err := e.App.Identity.UserByEmail(auth.With(ctx, auth.System), "tim.analyst@ccb.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	timCtx := auth.With(ctx, &auth.Principal{UserID: tim.ID, OrgID: tim.OrgID, OrgKind: string(tim.OrgKind), Email: tim.Email, Name: tim.Name, Roles: tim.Roles})
+	draftID := id(`SELECT id FROM advisories WHERE pub_tlp = 'WHITE' ORDER BY id LIMIT 1 OFFSET 1`)
+	if _, err := e.App.Advisories.Revise(timCtx, draftID); err != nil {
+		t.Fatal(err)
+	}
+	draft := fmt.Sprintf("/advisories/manage/%d", draftID)
 
-	b := newBrowser(t, exe, e.Srv.URL, 3*time.Minute)
+	b := newBrowser(t, exe, e.Srv.URL, 5*time.Minute)
 	b.do(t, "viewport 1280", chromedp.EmulateViewport(1280, 900))
 	for _, who := range []struct {
 		email string // "" for a visitor without an account
 		pages []string
 	}{
-		{"", []string{"/voluntary"}},
+		{"", []string{"/voluntary", "/advisories", "/advisories/" + white, "/advisories/subscribe"}},
 		{"sofie.analyst@ccb.example", []string{"/voluntary/inbox", fmt.Sprintf("/voluntary/inbox/%d", vol), "/supervision/obligations",
 			fmt.Sprintf("/incidents/%d/share", incident), fmt.Sprintf("/incidents/%d/triage", incident), "/feeds/runs",
-			fmt.Sprintf("/feeds/runs/%d", run), "/feeds/events", "/early-warning", fmt.Sprintf("/early-warning/tickets/%d", ticket)}},
+			fmt.Sprintf("/feeds/runs/%d", run), "/feeds/events", "/early-warning", fmt.Sprintf("/early-warning/tickets/%d", ticket),
+			"/advisories/manage", "/advisories/new", "/advisories/import", amber, amber + "/document", amber + "/products",
+			amber + "/vulnerabilities", amber + "/vulnerabilities/1", amber + "/audience", amber + "/json", amber + "/preview", review,
+			draft, draft + "/document", draft + "/products", draft + "/vulnerabilities", draft + "/vulnerabilities/1",
+			draft + "/vulnerabilities/new", draft + "/json", draft + "/preview"}},
 		{e.AdminEmail, []string{"/sector-authorities"}},
 		{"an.peeters@brabantwater.example", []string{"/early-warning", "/our-events", fmt.Sprintf("/early-warning/tickets/%d", ticket),
-			fmt.Sprintf("/incidents/%d/significance", incident)}},
+			fmt.Sprintf("/incidents/%d/significance", incident), "/advisories/" + amberTID}},
 	} {
 		if who.email != "" {
 			pw := password[who.email]
