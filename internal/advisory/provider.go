@@ -132,10 +132,13 @@ func (s *Service) ProviderMetadata(ctx context.Context, base string) ([]byte, er
 	}
 	var feeds []map[string]any
 	var dists []map[string]any
-	// The directory distribution is the public one (WHITE). The GREEN,
-	// AMBER and RED folders have the same layout, behind authentication,
-	// and are found through their ROLIE feeds.
-	dists = append(dists, map[string]any{"directory_url": base + treeRoot + Folder("WHITE") + "/"})
+	// One directory distribution per label: GREEN, AMBER and RED answer
+	// only authenticated callers, and each caller finds every document of
+	// the ROLIE feeds in the directories too (the cross-check of
+	// requirements 12-15).
+	for _, t := range TLPs {
+		dists = append(dists, map[string]any{"directory_url": base + treeRoot + Folder(t) + "/"})
+	}
 	for _, t := range TLPs {
 		feeds = append(feeds, map[string]any{"summary": fmt.Sprintf("%s advisories, TLP:%s", s.cfg.Publisher.Name, t), "tlp_label": t,
 			"url": base + feedPath(t)})
@@ -274,6 +277,12 @@ func (h *handlers) tree(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		return writeBytes(w, r, "application/json", b, public)
+	case "category-" + Folder(label) + ".json":
+		b, err := h.svc.Categories(ctx, label)
+		if err != nil {
+			return err
+		}
+		return writeBytes(w, r, "application/json", b, public)
 	}
 	yearText, file, ok := strings.Cut(rest, "/")
 	year, err := strconv.Atoi(yearText)
@@ -389,6 +398,40 @@ func (s *Service) Feed(ctx context.Context, base, tlp string) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Categories returns the ROLIE category document (RFC 8322, CSAF 2.0
+// requirement 17) of the documents labelled tlp that the caller may read:
+// their vendors and products, by which a client can select documents.
+func (s *Service) Categories(ctx context.Context, tlp string) ([]byte, error) {
+	cond, args := readable(auth.From(ctx))
+	rows, err := s.db.Query(ctx, `SELECT DISTINCT ap.vendor, ap.product FROM advisory_products ap JOIN advisories a ON a.id = ap.advisory_id
+		WHERE a.published_version > 0 AND a.pub_tlp = ? AND `+cond+` ORDER BY ap.vendor, ap.product`, append([]any{tlp}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	type term struct {
+		Term string `json:"term"`
+	}
+	terms := []term{}
+	seen := map[string]bool{}
+	for rows.Next() {
+		var vendor, product string
+		if err := rows.Scan(&vendor, &product); err != nil {
+			return nil, err
+		}
+		for _, t := range []string{vendor, product} {
+			if t != "" && !seen[t] {
+				seen[t] = true
+				terms = append(terms, term{t})
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return csaf.Canonical(map[string]any{"categories": map[string]any{"category": terms}})
+}
+
 // listingPage is a directory listing of the tree (requirement 14): plain
 // HTML with a link to each entry, outside the portal's layout.
 var listingPage = template.Must(template.New("listing").Parse(`<!DOCTYPE html>
@@ -413,7 +456,8 @@ func (h *handlers) listing(w http.ResponseWriter, r *http.Request, tlp string, y
 			}
 		}
 		slices.Sort(entries)
-		entries = append(entries, "index.txt", "changes.csv", strings.TrimPrefix(feedPath(tlp), treeRoot+Folder(tlp)+"/"))
+		entries = append(entries, "index.txt", "changes.csv", strings.TrimPrefix(feedPath(tlp), treeRoot+Folder(tlp)+"/"),
+			"category-"+Folder(tlp)+".json")
 	} else {
 		for _, v := range vs {
 			if v.Year == year {
