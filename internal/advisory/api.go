@@ -313,18 +313,8 @@ func (s *Service) checkCandidate(ctx context.Context, id int64, raw []byte) erro
 	if cand.Document, err = d.Marshal(); err != nil {
 		return err
 	}
-	p, err := s.build(ctx, s.db, &cand, now)
-	if err != nil {
-		return err
-	}
-	rep, err := csaf.Validate(p.Content, csaf.PresetMandatory)
-	if err != nil {
-		return err
-	}
-	if !rep.Valid {
-		return invalid(rep)
-	}
-	return nil
+	_, err = s.validNext(ctx, s.db, &cand, now)
+	return err
 }
 
 type recipientsInput struct {

@@ -140,16 +140,9 @@ func (s *Service) Submit(ctx context.Context, id int64, in SubmitInput) (*Adviso
 			return err
 		}
 		a.TargetStatus, a.RevisionSummary = in.Status, in.Summary
-		p, err := s.build(ctx, tx, a, now)
+		p, err := s.validNext(ctx, tx, a, now)
 		if err != nil {
 			return err
-		}
-		rep, err := csaf.Validate(p.Content, csaf.PresetMandatory)
-		if err != nil {
-			return err
-		}
-		if !rep.Valid {
-			return invalid(rep)
 		}
 		if err := s.checkAudience(ctx, tx, a); err != nil {
 			return err
@@ -182,23 +175,53 @@ func (s *Service) checkAudience(ctx context.Context, tx *store.Tx, a *Advisory) 
 	return nil
 }
 
-// Return sends an advisory under review back to draft: the reviewer asks
-// for changes (a note is needed), or the author withdraws it.
-func (s *Service) Return(ctx context.Context, id int64, note string) (*Advisory, error) {
-	p := auth.From(ctx)
-	if !CanEdit(p) {
+// step runs one workflow step on advisory id in one transaction: the
+// caller must write advisories, and the advisory must be in state want
+// (else Conflict with the code conflict); fn makes the change as of now.
+func (s *Service) step(ctx context.Context, id int64, want, conflict string, fn func(tx *store.Tx, a *Advisory, now time.Time) error) (*Advisory, error) {
+	if !CanEdit(auth.From(ctx)) {
 		return nil, forbidden()
 	}
-	note = strings.TrimSpace(note)
 	now := s.tick()
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
 		a, err := s.get(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		if a.State != StateReview {
-			return errs.E(errs.Conflict, "err.adv.not_review")
+		if a.State != want {
+			return errs.E(errs.Conflict, conflict)
 		}
+		return fn(tx, a, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.get(ctx, s.db, id)
+}
+
+// validNext writes the next version of a and refuses it, with each failing
+// test as a field error of "document", unless it passes the schema and
+// every mandatory test.
+func (s *Service) validNext(ctx context.Context, q store.Querier, a *Advisory, now time.Time) (*Prepared, error) {
+	p, err := s.build(ctx, q, a, now)
+	if err != nil {
+		return nil, err
+	}
+	if p.Report, err = csaf.Validate(p.Content, csaf.PresetMandatory); err != nil {
+		return nil, err
+	}
+	if !p.Report.Valid {
+		return nil, invalid(p.Report)
+	}
+	return p, nil
+}
+
+// Return sends an advisory under review back to draft: the reviewer asks
+// for changes (a note is needed), or the author withdraws it.
+func (s *Service) Return(ctx context.Context, id int64, note string) (*Advisory, error) {
+	p := auth.From(ctx)
+	note = strings.TrimSpace(note)
+	return s.step(ctx, id, StateReview, "err.adv.not_review", func(tx *store.Tx, a *Advisory, now time.Time) error {
 		withdraw := a.SubmittedBy != 0 && a.SubmittedBy == p.UserID
 		if !withdraw && note == "" {
 			return errs.Field("note", "err.adv.note_missing", nil)
@@ -213,10 +236,6 @@ func (s *Service) Return(ctx context.Context, id int64, note string) (*Advisory,
 		}
 		return s.event(ctx, tx, now, a, action, 0, note, map[string]any{"state": a.State}, map[string]any{"state": StateDraft})
 	})
-	if err != nil {
-		return nil, err
-	}
-	return s.get(ctx, s.db, id)
 }
 
 // Approve is the second analyst's decision on an advisory under review:
@@ -224,25 +243,14 @@ func (s *Service) Return(ctx context.Context, id int64, note string) (*Advisory,
 // neither the person who submitted it nor its last editor.
 func (s *Service) Approve(ctx context.Context, id int64, at *time.Time) (*Advisory, error) {
 	p := auth.From(ctx)
-	if !CanEdit(p) {
-		return nil, forbidden()
-	}
-	now := s.tick()
 	if at != nil {
 		t := at.UTC().Truncate(time.Second)
-		if !t.After(now) {
+		if !t.After(s.tick()) {
 			return nil, errs.Field("publish_at", "err.adv.publish_at_past", nil)
 		}
 		at = &t
 	}
-	err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		a, err := s.get(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if a.State != StateReview {
-			return errs.E(errs.Conflict, "err.adv.not_review")
-		}
+	return s.step(ctx, id, StateReview, "err.adv.not_review", func(tx *store.Tx, a *Advisory, now time.Time) error {
 		if p.UserID == 0 || p.UserID == a.SubmittedBy || p.UserID == a.UpdatedBy {
 			return errs.E(errs.Forbidden, "err.adv.four_eyes")
 		}
@@ -260,53 +268,23 @@ func (s *Service) Approve(ctx context.Context, id int64, at *time.Time) (*Adviso
 		a.ReviewedBy = p.UserID
 		return s.publish(ctx, tx, a, now)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return s.get(ctx, s.db, id)
 }
 
 // Cancel takes a scheduled publication back to draft.
 func (s *Service) Cancel(ctx context.Context, id int64) (*Advisory, error) {
-	if !CanEdit(auth.From(ctx)) {
-		return nil, forbidden()
-	}
-	now := s.tick()
-	err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		a, err := s.get(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if a.State != StateScheduled {
-			return errs.E(errs.Conflict, "err.adv.not_scheduled")
-		}
+	return s.step(ctx, id, StateScheduled, "err.adv.not_scheduled", func(tx *store.Tx, a *Advisory, now time.Time) error {
 		if _, err := tx.Exec(ctx, `UPDATE advisories SET state = 'draft', publish_at = NULL, updated_at = ? WHERE id = ?`, now, id); err != nil {
 			return err
 		}
 		return s.event(ctx, tx, now, a, "cancel", 0, "", map[string]any{"state": a.State}, map[string]any{"state": StateDraft})
 	})
-	if err != nil {
-		return nil, err
-	}
-	return s.get(ctx, s.db, id)
 }
 
 // Revise starts the next revision of a published advisory: its working
 // copy (the published document) becomes a draft again. The published
 // versions stay served until the next one is published.
 func (s *Service) Revise(ctx context.Context, id int64) (*Advisory, error) {
-	if !CanEdit(auth.From(ctx)) {
-		return nil, forbidden()
-	}
-	now := s.tick()
-	err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		a, err := s.get(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if a.State != StatePublished {
-			return errs.E(errs.Conflict, "err.adv.not_published")
-		}
+	return s.step(ctx, id, StatePublished, "err.adv.not_published", func(tx *store.Tx, a *Advisory, now time.Time) error {
 		if _, err := tx.Exec(ctx, `UPDATE advisories SET state = 'draft', revision_summary = '', review_note = '', submitted_by = NULL,
 			submitted_at = NULL, reviewed_by = NULL, publish_at = NULL, updated_by = ?, updated_at = ? WHERE id = ?`,
 			nullUser(auth.From(ctx)), now, id); err != nil {
@@ -314,10 +292,6 @@ func (s *Service) Revise(ctx context.Context, id int64) (*Advisory, error) {
 		}
 		return s.event(ctx, tx, now, a, "revise", a.Published.Version+1, "", map[string]any{"state": a.State}, map[string]any{"state": StateDraft})
 	})
-	if err != nil {
-		return nil, err
-	}
-	return s.get(ctx, s.db, id)
 }
 
 // publish writes, validates, signs and stores the next version of a, and
@@ -326,16 +300,9 @@ func (s *Service) publish(ctx context.Context, tx *store.Tx, a *Advisory, now ti
 	if err := s.checkAudience(ctx, tx, a); err != nil {
 		return err
 	}
-	p, err := s.build(ctx, tx, a, now)
+	p, err := s.validNext(ctx, tx, a, now)
 	if err != nil {
 		return err
-	}
-	rep, err := csaf.Validate(p.Content, csaf.PresetMandatory)
-	if err != nil {
-		return err
-	}
-	if !rep.Valid {
-		return invalid(rep)
 	}
 	sig, fpr, err := s.keys.sign(ctx, tx, p.Content, now)
 	if err != nil {

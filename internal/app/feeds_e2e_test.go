@@ -25,6 +25,7 @@ import (
 	"github.com/belfry-cert/belfry/internal/dbtest"
 	"github.com/belfry-cert/belfry/internal/earlywarning"
 	"github.com/belfry-cert/belfry/internal/feeds/intake"
+	"github.com/belfry-cert/belfry/internal/sharedtest"
 	"github.com/belfry-cert/belfry/internal/store"
 	"github.com/belfry-cert/belfry/internal/webtest"
 )
@@ -32,30 +33,7 @@ import (
 // sharedFile returns a file of ../shared next to the repository, read in
 // place (never copied). Without it the test is skipped, or fails under
 // CI=true.
-func sharedFile(t *testing.T, parts ...string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = filepath.Dir(dir)
-	}
-	p := filepath.Join(append([]string{dir, "..", "shared"}, parts...)...)
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is missing (%v); CI must provide ../shared", p, err)
-		}
-		t.Skipf("%s is missing: %v", p, err)
-	}
-	return p
-}
+func sharedFile(t *testing.T, parts ...string) string { return sharedtest.Path(t, parts...) }
 
 // TestFeedsEndToEnd is issue 5's "done when": Shadowserver reports of
 // several families (scan, sinkhole event, compromised website, device

@@ -4,39 +4,19 @@
 package csaftest
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/belfry-cert/belfry/internal/csaf"
+	"github.com/belfry-cert/belfry/internal/sharedtest"
 )
 
 // SchemaDir returns ../shared/csaf/schemas. Without it the test is
 // skipped, or fails under CI=true.
 func SchemaDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	schemas := filepath.Join(dir, "..", "shared", "csaf", "schemas")
-	if _, err := os.Stat(filepath.Join(schemas, "csaf_json_schema.json")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the CSAF schemas are missing (%v); CI must provide ../shared", err)
-		}
-		t.Skipf("the CSAF schemas are missing: %v", err)
-	}
-	return schemas
+	dir := sharedtest.Path(t, "csaf", "schemas")
+	sharedtest.Path(t, "csaf", "schemas", "csaf_json_schema.json")
+	return dir
 }
 
 // Use makes the validator read the schemas of SchemaDir.

@@ -1,10 +1,11 @@
 package shadowserver
 
 import (
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/belfry-cert/belfry/internal/sharedtest"
 )
 
 // sharedDir returns ../shared/feeds/shadowserver next to the repository
@@ -12,28 +13,8 @@ import (
 // test is skipped, or fails under CI=true.
 func sharedDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared", "feeds", "shadowserver")
-	if _, err := os.Stat(filepath.Join(shared, "intelmq.json")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Shadowserver's schema is missing (%v); CI must provide ../shared", err)
-		}
-		t.Skipf("Shadowserver's schema is missing: %v", err)
-	}
-	return shared
+	sharedtest.Path(t, "feeds", "shadowserver", "intelmq.json")
+	return sharedtest.Path(t, "feeds", "shadowserver")
 }
 
 var (
