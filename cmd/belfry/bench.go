@@ -27,7 +27,7 @@ import (
 // runBench runs a benchmark against an in-process instance.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(stderr, "Usage: belfry bench reports|feeds [flags]\n\n  reports   acknowledged NIS2 report submissions per second through the HTTP API\n  feeds     feed rows per second through parsing, matching, deduplication and storage")
+		fmt.Fprintln(stderr, "Usage: belfry bench reports|feeds|cases [flags]\n\n  reports   acknowledged NIS2 report submissions per second through the HTTP API\n  feeds     feed rows per second through parsing, matching, deduplication and storage\n  cases     case list, search and observable lookups at a million cases (latency percentiles)")
 		if len(args) == 0 {
 			return errUsage
 		}
@@ -38,8 +38,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return benchReports(ctx, args[1:], stdout, stderr)
 	case "feeds":
 		return benchFeeds(ctx, args[1:], stdout, stderr)
+	case "cases":
+		return benchCases(ctx, args[1:], stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "belfry bench: unknown benchmark %q (want reports or feeds)\n", args[0])
+		fmt.Fprintf(stderr, "belfry bench: unknown benchmark %q (want reports, feeds or cases)\n", args[0])
 		return errUsage
 	}
 }

@@ -106,6 +106,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err := demo.LoadFeeds(ctx, a.Registry, a.Feeds, a.Intake.Pipeline(), a.EarlyWarning); err != nil {
 			return err
 		}
+		if err := demo.LoadCases(ctx, a.Cases, a.Identity); err != nil {
+			return err
+		}
 		if err := csaf.SchemasReady(); err != nil {
 			fmt.Fprintf(stderr, "demo advisories not published: %v\n", err)
 		} else if err := demo.LoadAdvisories(ctx, a.Advisories, a.Identity); err != nil {

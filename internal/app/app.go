@@ -22,6 +22,7 @@ import (
 
 	"github.com/belfry-cert/belfry/internal/advisory"
 	"github.com/belfry-cert/belfry/internal/audit"
+	"github.com/belfry-cert/belfry/internal/cases"
 	"github.com/belfry-cert/belfry/internal/constituency"
 	"github.com/belfry-cert/belfry/internal/earlywarning"
 	"github.com/belfry-cert/belfry/internal/feeds"
@@ -53,6 +54,9 @@ type App struct {
 	Web      *web.Server
 	Metrics  *prometheus.Registry
 	handler  http.Handler
+
+	// Cases are the CSIRT's cases (issue 6).
+	Cases *cases.Service
 
 	// Advisories are the CSIRT's CSAF advisories and provider tree.
 	Advisories *advisory.Service
@@ -153,6 +157,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*App,
 		return nil, err
 	}
 	a.Advisories.SetMail(a.Notify, cat)
+	a.Cases = cases.NewService(db, log, a.Reports)
+	a.Cases.SetCatalog(cat)
+	a.Cases.SetMessageMail(a.Notify, baseURL)
 	a.Voluntary = voluntary.NewService(db, log)
 	a.Voluntary.SetMail(a.Notify, cat, baseURL)
 	a.EarlyWarning = earlywarning.NewService(db, log, cat, baseURL)
@@ -173,6 +180,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*App,
 		periodic = append(periodic, jobs.Every(cfg.ShadowserverInterval, intake.PollArgs{}))
 	}
 	river.AddWorker(workers, &advisory.PublishWorker{Service: a.Advisories})
+	river.AddWorker(workers, &cases.ReminderWorker{Service: a.Cases, Mail: a.Notify, BaseURL: baseURL})
+	periodic = append(periodic, jobs.Every(5*time.Minute, cases.ReminderArgs{}))
 	periodic = append(periodic, jobs.Every(time.Minute, advisory.PublishArgs{}))
 	a.EarlyWarning.Register(workers)
 	a.Notify.Register(workers)
@@ -215,6 +224,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*App,
 	a.Reports.AttachmentRoutes(a.Web)
 	a.Voluntary.Routes(a.Web)
 	a.Advisories.Routes(a.Web)
+	a.Cases.Routes(a.Web)
 	a.EarlyWarning.Routes(a.Web)
 	a.Feeds = feeds.NewService(db, log)
 	a.Feeds.Routes(a.Web)

@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/belfry-cert/belfry/internal/auth"
+	"github.com/belfry-cert/belfry/internal/cases"
 	"github.com/belfry-cert/belfry/internal/csaf/csaftest"
 	"github.com/belfry-cert/belfry/internal/dbtest"
 	"github.com/belfry-cert/belfry/internal/demo"
@@ -20,7 +21,8 @@ import (
 // language, the pages of the capabilities built after the browser
 // journeys (voluntary notifications, sharing and supervision, the early
 // warning, feed runs and events, the significance guidance, the CSAF
-// advisories' public pages and editor) with the demonstration data, as the
+// advisories' public pages and editor, the CSIRT's cases and an
+// organisation's cases with the CSIRT) with the demonstration data, as the
 // person each is for. Every page must pass the structural checks of the
 // other browser tests: one h1, the page's language, no raw message key,
 // unique ids, every input labelled and every radio or checkbox in a
@@ -55,6 +57,9 @@ func TestBrowserPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := demo.LoadFeeds(ctx, e.App.Registry, e.App.Feeds, e.App.Intake.Pipeline(), e.App.EarlyWarning); err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.LoadCases(ctx, e.App.Cases, e.App.Identity); err != nil {
 		t.Fatal(err)
 	}
 	if err := demo.LoadAdvisories(ctx, e.App.Advisories, e.App.Identity); err != nil {
@@ -100,6 +105,24 @@ func TestBrowserPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	draft := fmt.Sprintf("/advisories/manage/%d", draftID)
+	// The first demo case, Brabant Water's ransomware, with a message from
+	// Sofie so that both sides show a thread.
+	caseID := id(`SELECT min(id) FROM cases`)
+	kase := fmt.Sprintf("/cases/%d", caseID)
+	obs := id(fmt.Sprintf(`SELECT min(observable_id) FROM case_observables WHERE case_id = %d`, caseID))
+	sofie, err := e.App.Identity.UserByEmail(auth.With(ctx, auth.System), "sofie.analyst@ccb.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	an, err := e.App.Identity.UserByEmail(auth.With(ctx, auth.System), "an.peeters@brabantwater.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sofieCtx := auth.With(ctx, &auth.Principal{UserID: sofie.ID, OrgID: sofie.OrgID, OrgKind: string(sofie.OrgKind), Email: sofie.Email, Name: sofie.Name, Roles: sofie.Roles})
+	if _, err := e.App.Cases.SendMessage(sofieCtx, caseID, cases.MessageInput{OrgID: an.OrgID, TLP: "AMBER",
+		Body: "Please send us the ransom note and the **hash** of the encryptor."}); err != nil {
+		t.Fatal(err)
+	}
 
 	b := newBrowser(t, exe, e.Srv.URL, 5*time.Minute)
 	b.do(t, "viewport 1280", chromedp.EmulateViewport(1280, 900))
@@ -114,10 +137,12 @@ func TestBrowserPages(t *testing.T) {
 			"/advisories/manage", "/advisories/new", "/advisories/import", amber, amber + "/document", amber + "/products",
 			amber + "/vulnerabilities", amber + "/vulnerabilities/1", amber + "/audience", amber + "/json", amber + "/preview", review,
 			draft, draft + "/document", draft + "/products", draft + "/vulnerabilities", draft + "/vulnerabilities/1",
-			draft + "/vulnerabilities/new", draft + "/json", draft + "/preview"}},
+			draft + "/vulnerabilities/new", draft + "/json", draft + "/preview",
+			"/cases", "/cases/new", "/cases/tasks", kase, kase + "/tasks", kase + "/observables", fmt.Sprintf("%s/observables/%d", kase, obs),
+			kase + "/timeline", kase + "/messages"}},
 		{e.AdminEmail, []string{"/sector-authorities"}},
 		{"an.peeters@brabantwater.example", []string{"/early-warning", "/our-events", fmt.Sprintf("/early-warning/tickets/%d", ticket),
-			fmt.Sprintf("/incidents/%d/significance", incident), "/advisories/" + amberTID}},
+			fmt.Sprintf("/incidents/%d/significance", incident), "/advisories/" + amberTID, "/our-cases", fmt.Sprintf("/our-cases/%d", caseID)}},
 	} {
 		if who.email != "" {
 			pw := password[who.email]

@@ -36,6 +36,9 @@ func TestDemoData(t *testing.T) {
 			if err := demo.LoadFeeds(ctx, e.App.Registry, e.App.Feeds, e.App.Intake.Pipeline(), e.App.EarlyWarning); err != nil {
 				t.Fatal(err)
 			}
+			if err := demo.LoadCases(ctx, e.App.Cases, e.App.Identity); err != nil {
+				t.Fatal(err)
+			}
 			if err := demo.LoadAdvisories(ctx, e.App.Advisories, e.App.Identity); err != nil {
 				t.Fatal(err)
 			}
@@ -51,11 +54,20 @@ func TestDemoData(t *testing.T) {
 		load()
 		counts := map[string]int{}
 		for _, q := range []string{`SELECT count(*) FROM feed_runs`, `SELECT count(*) FROM feed_events`, `SELECT count(*) FROM feed_tickets`,
-			`SELECT count(*) FROM incidents`, `SELECT count(*) FROM advisory_versions`, `SELECT count(*) FROM csaf_keys`, `SELECT count(*) FROM voluntary_notifications`, `SELECT count(*) FROM registrations`} {
+			`SELECT count(*) FROM incidents`, `SELECT count(*) FROM advisory_versions`, `SELECT count(*) FROM csaf_keys`,
+			`SELECT count(*) FROM cases`, `SELECT count(*) FROM case_tasks`, `SELECT count(*) FROM case_observables`, `SELECT count(*) FROM voluntary_notifications`, `SELECT count(*) FROM registrations`} {
 			counts[q] = count(q)
 		}
 		if counts[`SELECT count(*) FROM feed_runs`] != 1 || counts[`SELECT count(*) FROM feed_tickets`] != 1 {
 			t.Errorf("feeds demo: %v", counts)
+		}
+		// Three cases: from the incident, from feed events, and a phishing
+		// case with an overdue task.
+		if n := count(`SELECT count(*) FROM cases`); n != 3 {
+			t.Errorf("%d demo cases, want 3", n)
+		}
+		if n := count(`SELECT count(*) FROM case_tasks WHERE status = 'open' AND due_at < CURRENT_TIMESTAMP`); n == 0 {
+			t.Error("no overdue demo task")
 		}
 		// Six signed advisories published (one AMBER for Brabant Water) and
 		// one waiting for review.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/belfry-cert/belfry/internal/advisory"
 	"github.com/belfry-cert/belfry/internal/auth"
+	"github.com/belfry-cert/belfry/internal/cases"
 	"github.com/belfry-cert/belfry/internal/csaf/csaftest"
 	"github.com/belfry-cert/belfry/internal/dbtest"
 	"github.com/belfry-cert/belfry/internal/earlywarning"
@@ -153,6 +154,28 @@ func TestTenantIsolation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A case affecting A, with a message to A, an observable and a
+		// note (issue 6).
+		aOrgs := []int64{a.ID}
+		caseTitle := "Victim case title"
+		aCase, err := e.App.Cases.Create(asAnalyst, cases.Input{Title: &caseTitle, Template: "ransomware", Orgs: &aOrgs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.App.Cases.SendMessage(asAnalyst, aCase.ID, cases.MessageInput{OrgID: a.ID, TLP: "AMBER", Body: "Victim case message text"}); err != nil {
+			t.Fatal(err)
+		}
+		aObs, err := e.App.Cases.AddObservable(asAnalyst, aCase.ID, cases.ObservableInput{Type: "domain", Value: "victim-observable.example", TLP: "AMBER"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.App.Cases.AddNote(asAnalyst, aCase.ID, "Victim case note", ""); err != nil {
+			t.Fatal(err)
+		}
+		aTasks, err := e.App.Cases.Tasks(asAnalyst, aCase.ID)
+		if err != nil || len(aTasks) == 0 {
+			t.Fatalf("victim case tasks: %v", err)
+		}
 		browser := e.Login(t, bAdmin.Email, webtest.Password(bAdmin.Email))
 		api := e.API(t, e.Token(t, bAdmin, "read", "write"))
 		webtest.Isolate(t, e, browser, api, webtest.Fixture{
@@ -160,6 +183,11 @@ func TestTenantIsolation(t *testing.T) {
 			Params: func(pattern string) map[string]string {
 				aID := strconv.FormatInt(a.ID, 10)
 				switch {
+				case strings.Contains(pattern, "/cases/{id}"), strings.Contains(pattern, "/our-cases/{id}"):
+					return map[string]string{"id": strconv.FormatInt(aCase.ID, 10), "obs": strconv.FormatInt(aObs.ID, 10),
+						"task": strconv.FormatInt(aTasks[0].ID, 10), "ref": aCase.Ref}
+				case strings.Contains(pattern, "/cases/by-ref/{ref}"):
+					return map[string]string{"ref": aCase.Ref}
 				case strings.Contains(pattern, "/advisories/manage/{id}"), strings.Contains(pattern, "/api/v1/advisories/{id}"):
 					return map[string]string{"id": strconv.FormatInt(aAdv.ID, 10), "n": "1"}
 				case strings.Contains(pattern, "by-tracking-id/{tid}"):
@@ -222,7 +250,8 @@ func TestTenantIsolation(t *testing.T) {
 				"victim-soc@victim.example", "Victimville", "victim-network.example", "Victim ransomware outbreak", "Victim-only summary text", aRec.SHA256,
 				"Victim internal triage note", "Victim voluntary phishing wave", "victim-reporter@mail.example", volRec.SHA256, aAtt.Name, aAtt.SHA256, "Victim-only attachment text",
 				"victim-ew@victim.example", "Victim EW honeypot reason", "victim-ew-host.example", aTickets[0].Ref, feedMarker, "Victim mapping column",
-				"Victim AMBER advisory title", "Victimvendor", "Victim draft advisory", aAdvVersion.SHA256},
+				"Victim AMBER advisory title", "Victimvendor", "Victim draft advisory", aAdvVersion.SHA256,
+				caseTitle, "Victim case message text", "victim-observable.example", "Victim case note"},
 		})
 	})
 }

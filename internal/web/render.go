@@ -350,7 +350,8 @@ func (s *Server) nav(p *Page) []NavItem {
 	}
 	items := []NavItem{{Key: "nav.home", Path: "/"}}
 	if pr.IsAuthority() {
-		items = append(items, NavItem{Key: "nav.inbox", Path: "/inbox"}, NavItem{Key: "nav.registry", Path: "/registry"},
+		items = append(items, NavItem{Key: "nav.inbox", Path: "/inbox"}, NavItem{Key: "nav.cases", Path: "/cases"},
+			NavItem{Key: "nav.registry", Path: "/registry"},
 			NavItem{Key: "nav.incidents", Path: "/incidents"}, NavItem{Key: "nav.voluntary", Path: "/voluntary/inbox"},
 			NavItem{Key: "nav.early_warning", Path: "/early-warning"})
 	} else if pr.OrgKind == "entity" {
@@ -361,7 +362,7 @@ func (s *Server) nav(p *Page) []NavItem {
 	if pr.IsAuthority() {
 		items = append(items, NavItem{Key: "nav.feeds_events", Path: "/feeds/events"}, NavItem{Key: "nav.feeds_runs", Path: "/feeds/runs"})
 	} else {
-		items = append(items, NavItem{Key: "nav.our_events", Path: "/our-events"})
+		items = append(items, NavItem{Key: "nav.our_events", Path: "/our-events"}, NavItem{Key: "nav.our_cases", Path: "/our-cases"})
 	}
 	// Advisories: the public list for everyone, the working copies for
 	// the authority's staff.
