@@ -24,6 +24,7 @@ import (
 	"github.com/belfry-cert/belfry/internal/audit"
 	"github.com/belfry-cert/belfry/internal/cases"
 	"github.com/belfry-cert/belfry/internal/constituency"
+	"github.com/belfry-cert/belfry/internal/crisis"
 	"github.com/belfry-cert/belfry/internal/earlywarning"
 	"github.com/belfry-cert/belfry/internal/feeds"
 	"github.com/belfry-cert/belfry/internal/feeds/formats"
@@ -57,6 +58,9 @@ type App struct {
 
 	// Cases are the CSIRT's cases (issue 6).
 	Cases *cases.Service
+
+	// Crises are national crisis coordination (issue 6).
+	Crises *crisis.Service
 
 	// Advisories are the CSIRT's CSAF advisories and provider tree.
 	Advisories *advisory.Service
@@ -160,6 +164,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*App,
 	a.Cases = cases.NewService(db, log, a.Reports)
 	a.Cases.SetCatalog(cat)
 	a.Cases.SetMessageMail(a.Notify, baseURL)
+	a.Crises = crisis.NewService(db, log)
+	a.Crises.SetMail(a.Notify, cat, baseURL)
 	a.Voluntary = voluntary.NewService(db, log)
 	a.Voluntary.SetMail(a.Notify, cat, baseURL)
 	a.EarlyWarning = earlywarning.NewService(db, log, cat, baseURL)
@@ -225,6 +231,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*App,
 	a.Voluntary.Routes(a.Web)
 	a.Advisories.Routes(a.Web)
 	a.Cases.Routes(a.Web)
+	a.Crises.Routes(a.Web)
 	a.EarlyWarning.Routes(a.Web)
 	a.Feeds = feeds.NewService(db, log)
 	a.Feeds.Routes(a.Web)

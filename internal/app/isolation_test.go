@@ -9,6 +9,7 @@ import (
 	"github.com/belfry-cert/belfry/internal/advisory"
 	"github.com/belfry-cert/belfry/internal/auth"
 	"github.com/belfry-cert/belfry/internal/cases"
+	"github.com/belfry-cert/belfry/internal/crisis"
 	"github.com/belfry-cert/belfry/internal/csaf/csaftest"
 	"github.com/belfry-cert/belfry/internal/dbtest"
 	"github.com/belfry-cert/belfry/internal/earlywarning"
@@ -155,7 +156,8 @@ func TestTenantIsolation(t *testing.T) {
 			t.Fatal(err)
 		}
 		// A case affecting A, with a message to A, an observable and a
-		// note (issue 6).
+		// note; a crisis A takes part in, with a decision, a draft sitrep
+		// and a call-out (issue 6).
 		aOrgs := []int64{a.ID}
 		caseTitle := "Victim case title"
 		aCase, err := e.App.Cases.Create(asAnalyst, cases.Input{Title: &caseTitle, Template: "ransomware", Orgs: &aOrgs})
@@ -176,6 +178,29 @@ func TestTenantIsolation(t *testing.T) {
 		if err != nil || len(aTasks) == 0 {
 			t.Fatalf("victim case tasks: %v", err)
 		}
+		crisisMgr := e.User(t, authorityID, "victim-crisis@authority.example", "crisis_manager")
+		asCrisis := auth.With(t.Context(), principalOf(crisisMgr))
+		aCrisis, err := e.App.Crises.Declare(asCrisis, crisis.DeclareInput{Title: "Victim crisis title", Level: "national_impact", TLP: "AMBER"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		aPart, err := e.App.Crises.AddParticipant(asCrisis, aCrisis.ID, crisis.ParticipantInput{OrgID: a.ID, Party: "affected_organisation", Access: "contribute"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.App.Crises.AddDecision(asCrisis, aCrisis.ID, crisis.DecisionInput{DecidedBy: "Crisis cell", Decision: "Victim crisis decision", Basis: "Victim basis"}); err != nil {
+			t.Fatal(err)
+		}
+		situation := "Victim sitrep situation"
+		aSitrep, err := e.App.Crises.CreateSitrep(asCrisis, aCrisis.ID, crisis.SitrepInput{Situation: &situation})
+		if err != nil {
+			t.Fatal(err)
+		}
+		aCallout, err := e.App.Crises.SendCallout(asCrisis, aCrisis.ID, crisis.CalloutInput{Subject: "Victim call-out", Message: "Victim call-out text", TLP: "AMBER",
+			Participants: []int64{aPart.ID}})
+		if err != nil {
+			t.Fatal(err)
+		}
 		browser := e.Login(t, bAdmin.Email, webtest.Password(bAdmin.Email))
 		api := e.API(t, e.Token(t, bAdmin, "read", "write"))
 		webtest.Isolate(t, e, browser, api, webtest.Fixture{
@@ -183,6 +208,9 @@ func TestTenantIsolation(t *testing.T) {
 			Params: func(pattern string) map[string]string {
 				aID := strconv.FormatInt(a.ID, 10)
 				switch {
+				case strings.Contains(pattern, "/crises/{id}"):
+					return map[string]string{"id": strconv.FormatInt(aCrisis.ID, 10), "pid": strconv.FormatInt(aPart.ID, 10), "entry": "1", "action": "1",
+						"sitrep": strconv.FormatInt(aSitrep.ID, 10), "callout": strconv.FormatInt(aCallout.ID, 10)}
 				case strings.Contains(pattern, "/cases/{id}"), strings.Contains(pattern, "/our-cases/{id}"):
 					return map[string]string{"id": strconv.FormatInt(aCase.ID, 10), "obs": strconv.FormatInt(aObs.ID, 10),
 						"task": strconv.FormatInt(aTasks[0].ID, 10), "ref": aCase.Ref}
@@ -251,7 +279,8 @@ func TestTenantIsolation(t *testing.T) {
 				"Victim internal triage note", "Victim voluntary phishing wave", "victim-reporter@mail.example", volRec.SHA256, aAtt.Name, aAtt.SHA256, "Victim-only attachment text",
 				"victim-ew@victim.example", "Victim EW honeypot reason", "victim-ew-host.example", aTickets[0].Ref, feedMarker, "Victim mapping column",
 				"Victim AMBER advisory title", "Victimvendor", "Victim draft advisory", aAdvVersion.SHA256,
-				caseTitle, "Victim case message text", "victim-observable.example", "Victim case note"},
+				caseTitle, "Victim case message text", "victim-observable.example", "Victim case note",
+				"Victim crisis title", "Victim crisis decision", "Victim basis", "Victim sitrep situation", "Victim call-out"},
 		})
 	})
 }

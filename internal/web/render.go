@@ -351,7 +351,7 @@ func (s *Server) nav(p *Page) []NavItem {
 	items := []NavItem{{Key: "nav.home", Path: "/"}}
 	if pr.IsAuthority() {
 		items = append(items, NavItem{Key: "nav.inbox", Path: "/inbox"}, NavItem{Key: "nav.cases", Path: "/cases"},
-			NavItem{Key: "nav.registry", Path: "/registry"},
+			NavItem{Key: "nav.crises", Path: "/crises"}, NavItem{Key: "nav.registry", Path: "/registry"},
 			NavItem{Key: "nav.incidents", Path: "/incidents"}, NavItem{Key: "nav.voluntary", Path: "/voluntary/inbox"},
 			NavItem{Key: "nav.early_warning", Path: "/early-warning"})
 	} else if pr.OrgKind == "entity" {
