@@ -263,13 +263,13 @@ func TestBrowserCases(t *testing.T) {
 			if d := time.Until(at); d < 50*time.Minute || d > time.Hour {
 				t.Errorf("the first task is due at %s, in %s, want in about an hour", at, d.Round(time.Second))
 			}
-			sla := T(l, "casesui.tasks.sla_rule", map[string]any{"time": T(l, "casesui.dur.hour", map[string]any{"n": i18n.Number(l, 1)})})
+			sla := T(l, "casesui.tasks.sla_rule", map[string]any{"time": T(l, "time.dur_short.hour", map[string]any{"n": i18n.Number(l, 1)})})
 			if s := b.text(t, first+" dd span.hint"); s != sla {
 				t.Errorf("the first task's service level %q, want %q", s, sla)
 			}
 			// "Due in 59 min", as a tag: due within a day.
 			left := b.text(t, first+" .tag-due-soon")
-			pre, post, _ := strings.Cut(T(l, "casesui.due.due_in", map[string]any{"time": T(l, "casesui.dur.minute", map[string]any{"n": "\x00"})}), "\x00")
+			pre, post, _ := strings.Cut(T(l, "casesui.due.due_in", map[string]any{"time": T(l, "time.dur_short.minute", map[string]any{"n": "\x00"})}), "\x00")
 			if n := strings.TrimSuffix(strings.TrimPrefix(left, pre), post); !strings.HasPrefix(left, pre) || !strings.HasSuffix(left, post) || !dueInRE.MatchString(n) {
 				t.Errorf("the first task says %q, want %q", left, pre+"59"+post)
 			}

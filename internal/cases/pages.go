@@ -14,12 +14,10 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/belfry-cert/belfry/internal/auth"
 	"github.com/belfry-cert/belfry/internal/errs"
-	"github.com/belfry-cert/belfry/internal/i18n"
 	"github.com/belfry-cert/belfry/internal/web"
 )
 
@@ -226,110 +224,35 @@ func (h *handlers) orgChoices(ctx context.Context) ([]Org, error) {
 
 // ---- time in words ----
 
-// dueView is a due time as people read it (UX.md pattern 10): absolute to
-// the minute in Belgian time with its offset, in UTC, and relative as of
-// the page's time.
-type dueView struct {
-	At      time.Time
-	Offset  string // "UTC+1"
-	Overdue string // "2 h 10 min", when past
-	Left    string // "45 min", when not yet
-	Soon    bool   // due within 24 hours
-	Open    bool   // the task is still open
-}
+// dueView is a due time as people read it (UX.md pattern 10).
+type dueView = web.Due
 
 // due describes at as of now; nil when there is no due time.
 func (h *handlers) due(r *http.Request, at *time.Time, now time.Time, open bool) *dueView {
-	if at == nil {
-		return nil
-	}
-	t := at.Truncate(time.Minute) // deadlines are rounded down to the minute
-	_, off := t.In(h.srv.Catalog().Zone()).Zone()
-	v := &dueView{At: t, Offset: fmt.Sprintf("UTC%+d", off/3600), Open: open}
-	if !open {
-		return v
-	}
-	if d := now.Sub(*at); d > 0 {
-		v.Overdue = h.duration(r, d)
-	} else {
-		v.Left = h.duration(r, -d)
-		v.Soon = -d <= 24*time.Hour
-	}
-	return v
+	return h.srv.Due(r, at, now, open)
 }
 
-// duration writes d to the minute in its two largest units: "2 d 3 h",
-// "2 h 10 min", "45 min".
+// duration writes d to the minute in its two largest units: "2 h 10 min".
 func (h *handlers) duration(r *http.Request, d time.Duration) string {
-	mins := int64(d / time.Minute)
-	days, hours, minutes := mins/(24*60), mins/60%24, mins%60
-	l := web.Locale(r)
-	unit := func(name string, n int64) string {
-		return h.t(r, "casesui.dur."+name, map[string]any{"n": i18n.Number(l, n)})
-	}
-	switch {
-	case days > 0 && hours > 0:
-		return unit("day", days) + " " + unit("hour", hours)
-	case days > 0:
-		return unit("day", days)
-	case hours > 0 && minutes > 0:
-		return unit("hour", hours) + " " + unit("minute", minutes)
-	case hours > 0:
-		return unit("hour", hours)
-	}
-	return unit("minute", minutes)
+	return h.srv.Duration(r, d, true)
 }
 
-// dateParts are the boxes of a date and time input (UX.md pattern 9).
-var dateParts = []string{"day", "month", "year", "hour", "minute"}
-
-// parseDue reads the due time of the boxes named prefix-day … prefix-minute
-// as Belgian time. It returns nil when every box is empty.
+// parseDue reads the due time of the boxes named prefix-day …
+// prefix-minute as Belgian time; nil when every box is empty.
 func (h *handlers) parseDue(form url.Values, prefix, field string) (*time.Time, error) {
-	vals := map[string]int{}
-	empty, filled := 0, 0
-	for _, part := range dateParts {
-		s := strings.TrimSpace(form.Get(prefix + "-" + part))
-		if s == "" {
-			empty++
-			continue
-		}
-		filled++
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			return nil, errs.Field(field, "err.casesui.due_invalid", nil)
-		}
-		vals[part] = n
-	}
-	if filled == 0 {
-		return nil, nil
-	}
-	if empty > 0 {
+	t, problem := web.ParseDateTime(form, prefix, h.srv.Catalog().Zone())
+	switch problem {
+	case web.DateIncomplete:
 		return nil, errs.Field(field, "err.casesui.due_incomplete", nil)
-	}
-	y, mo, d, hh, mi := vals["year"], vals["month"], vals["day"], vals["hour"], vals["minute"]
-	if y < 2000 || y > 2100 || mo < 1 || mo > 12 || d < 1 || d > 31 || hh < 0 || hh > 23 || mi < 0 || mi > 59 {
+	case web.DateInvalid:
 		return nil, errs.Field(field, "err.casesui.due_invalid", nil)
 	}
-	t := time.Date(y, time.Month(mo), d, hh, mi, 0, 0, h.srv.Catalog().Zone())
-	if t.Day() != d { // 31 April
-		return nil, errs.Field(field, "err.casesui.due_invalid", nil)
-	}
-	t = t.UTC()
-	return &t, nil
+	return t, nil
 }
 
 // setDue writes t into the boxes of a date and time input, in Belgian time.
 func (h *handlers) setDue(form url.Values, prefix string, t *time.Time) {
-	if t == nil {
-		return
-	}
-	b := t.In(h.srv.Catalog().Zone())
-	form.Set(prefix+"-day", strconv.Itoa(b.Day()))
-	form.Set(prefix+"-month", strconv.Itoa(int(b.Month())))
-	form.Set(prefix+"-year", strconv.Itoa(b.Year()))
-	form.Set(prefix+"-hour", fmt.Sprintf("%02d", b.Hour()))
-	form.Set(prefix+"-minute", fmt.Sprintf("%02d", b.Minute()))
+	web.SetDateTime(form, prefix, t, h.srv.Catalog().Zone())
 }
 
 // pageNumber reads the 1-based page query parameter of a list.

@@ -11,7 +11,6 @@ package crisis
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -20,7 +19,6 @@ import (
 
 	"github.com/belfry-cert/belfry/internal/auth"
 	"github.com/belfry-cert/belfry/internal/errs"
-	"github.com/belfry-cert/belfry/internal/i18n"
 	"github.com/belfry-cert/belfry/internal/web"
 )
 
@@ -80,7 +78,19 @@ func (h *handlers) load(r *http.Request) (*Crisis, error) {
 	if err != nil {
 		return nil, err
 	}
-	return h.svc.Get(r.Context(), id)
+	c, err := h.svc.Get(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	c.LevelName = h.levelName(r, c.Level)
+	return c, nil
+}
+
+// levelName is the name of a level in the page's language. The service
+// names levels in the language of the caller's account, which the page's
+// language may differ from.
+func (h *handlers) levelName(r *http.Request, code string) string {
+	return h.svc.LevelName(web.Locale(r), code)
 }
 
 // loadWith returns the crisis and refuses callers with less access than
@@ -235,108 +245,36 @@ func (h *handlers) choices(ctx context.Context, q string) ([]choice, error) {
 
 // ---- time in words (UX.md pattern 10) ----
 
-// dueView is a due time as people read it: absolute to the minute in
-// Belgian time with its offset, in UTC, and relative as of the page's time.
-type dueView struct {
-	At      time.Time
-	Offset  string // "UTC+1"
-	Overdue string // "2 h 10 min", when past
-	Left    string // "45 min", when not yet
-	Soon    bool   // due within 24 hours
-}
+// dueView is a due time as people read it (UX.md pattern 10).
+type dueView = web.Due
 
 // due describes at as of the service's clock; nil when there is no due
 // time. A time no longer open (done, published) has no relative part.
 func (h *handlers) due(r *http.Request, at *time.Time, open bool) *dueView {
-	if at == nil {
-		return nil
-	}
-	t := at.Truncate(time.Minute)
-	_, off := t.In(h.srv.Catalog().Zone()).Zone()
-	v := &dueView{At: t, Offset: fmt.Sprintf("UTC%+d", off/3600)}
-	if !open {
-		return v
-	}
-	if d := h.svc.now().Sub(*at); d > 0 {
-		v.Overdue = h.duration(r, d)
-	} else {
-		v.Left = h.duration(r, -d)
-		v.Soon = -d <= 24*time.Hour
-	}
-	return v
+	return h.srv.Due(r, at, h.svc.now(), open)
 }
 
 // duration writes d to the minute in its two largest units.
 func (h *handlers) duration(r *http.Request, d time.Duration) string {
-	mins := int64(d / time.Minute)
-	days, hours, minutes := mins/(24*60), mins/60%24, mins%60
-	l := web.Locale(r)
-	unit := func(name string, n int64) string {
-		return h.t(r, "crisisui.dur."+name, map[string]any{"n": i18n.Number(l, n)})
-	}
-	switch {
-	case days > 0 && hours > 0:
-		return unit("day", days) + " " + unit("hour", hours)
-	case days > 0:
-		return unit("day", days)
-	case hours > 0 && minutes > 0:
-		return unit("hour", hours) + " " + unit("minute", minutes)
-	case hours > 0:
-		return unit("hour", hours)
-	}
-	return unit("minute", minutes)
+	return h.srv.Duration(r, d, true)
 }
-
-// dateParts are the boxes of a date and time input (UX.md pattern 9).
-var dateParts = []string{"day", "month", "year", "hour", "minute"}
 
 // parseTime reads the boxes prefix-day … prefix-minute as Belgian time;
 // nil when every box is empty.
 func (h *handlers) parseTime(form url.Values, prefix, field string) (*time.Time, error) {
-	vals := map[string]int{}
-	empty, filled := 0, 0
-	for _, part := range dateParts {
-		s := strings.TrimSpace(form.Get(prefix + "-" + part))
-		if s == "" {
-			empty++
-			continue
-		}
-		filled++
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			return nil, errs.Field(field, "err.crisisui.time_invalid", nil)
-		}
-		vals[part] = n
-	}
-	if filled == 0 {
-		return nil, nil
-	}
-	if empty > 0 {
+	t, problem := web.ParseDateTime(form, prefix, h.srv.Catalog().Zone())
+	switch problem {
+	case web.DateIncomplete:
 		return nil, errs.Field(field, "err.crisisui.time_incomplete", nil)
-	}
-	y, mo, d, hh, mi := vals["year"], vals["month"], vals["day"], vals["hour"], vals["minute"]
-	if y < 2000 || y > 2100 || mo < 1 || mo > 12 || d < 1 || d > 31 || hh < 0 || hh > 23 || mi < 0 || mi > 59 {
+	case web.DateInvalid:
 		return nil, errs.Field(field, "err.crisisui.time_invalid", nil)
 	}
-	t := time.Date(y, time.Month(mo), d, hh, mi, 0, 0, h.srv.Catalog().Zone())
-	if t.Day() != d {
-		return nil, errs.Field(field, "err.crisisui.time_invalid", nil)
-	}
-	t = t.UTC()
-	return &t, nil
+	return t, nil
 }
 
 // setTime writes t into the boxes of a date and time input, in Belgian time.
 func (h *handlers) setTime(form url.Values, prefix string, t *time.Time) {
-	if t == nil {
-		return
-	}
-	b := t.In(h.srv.Catalog().Zone())
-	form.Set(prefix+"-day", strconv.Itoa(b.Day()))
-	form.Set(prefix+"-month", strconv.Itoa(int(b.Month())))
-	form.Set(prefix+"-year", strconv.Itoa(b.Year()))
-	form.Set(prefix+"-hour", fmt.Sprintf("%02d", b.Hour()))
-	form.Set(prefix+"-minute", fmt.Sprintf("%02d", b.Minute()))
+	web.SetDateTime(form, prefix, t, h.srv.Catalog().Zone())
 }
 
 // levelView is a level of the scale for the forms and the picture: its

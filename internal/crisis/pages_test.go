@@ -190,7 +190,7 @@ func TestCrisisPagesStructure(t *testing.T) {
 			// overdue sitrep and action.
 			_, body := get(t, hd, "lead", "/"+l+base)
 			for _, s := range []string{cat.T(l, "crisisui.level_n", map[string]any{"number": 1, "name": cat.T(l, "crisis.level.entity", nil)}),
-				cat.T(l, "crisisui.due.overdue_by", map[string]any{"time": cat.T(l, "crisisui.dur.hour", map[string]any{"n": "1"})}),
+				cat.T(l, "crisisui.due.overdue_by", map[string]any{"time": cat.T(l, "time.dur_short.hour", map[string]any{"n": "1"})}),
 				"Call the DSO", "Isolate the substations", `action="/` + l + base + `/level"`} {
 				if !strings.Contains(body, s) {
 					t.Errorf("%s overview lacks %q", l, s)

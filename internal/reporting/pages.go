@@ -204,31 +204,7 @@ func offset(t time.Time) string {
 // duration writes d in words, to the minute: the two largest units.
 // Short uses abbreviations ("5 h 12 min").
 func (h *handlers) duration(r *http.Request, d time.Duration, short bool) string {
-	mins := int64(d / time.Minute)
-	days, hours, minutes := mins/(24*60), mins/60%24, mins%60
-	unit := func(name string, n int64) string {
-		key := "repui.dur." + name
-		switch {
-		case short:
-			key = "repui.dur_short." + name
-		case n == 1:
-			key += ".one"
-		default:
-			key += ".other"
-		}
-		return h.t(r, key, map[string]any{"n": i18n.Number(web.Locale(r), n)})
-	}
-	switch {
-	case days > 0 && hours > 0:
-		return unit("day", days) + " " + unit("hour", hours)
-	case days > 0:
-		return unit("day", days)
-	case hours > 0 && minutes > 0:
-		return unit("hour", hours) + " " + unit("minute", minutes)
-	case hours > 0:
-		return unit("hour", hours)
-	}
-	return unit("minute", minutes)
+	return h.srv.Duration(r, d, short)
 }
 
 // ruleArgs names the moment a deadline counts from, for its rule hint.
