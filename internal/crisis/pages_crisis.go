@@ -21,6 +21,9 @@ func (h *handlers) listPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	for _, c := range items {
+		c.LevelName = h.levelName(r, c.Level)
+	}
 	// Open crises first, then stood down, then closed; newest change
 	// first within each.
 	rank := func(c *Crisis) int { return slices.Index(Statuses, c.Status) }
@@ -143,6 +146,9 @@ func (h *handlers) renderOverview(w http.ResponseWriter, r *http.Request, c *Cri
 		levels, err := h.svc.Levels(ctx, c.ID)
 		if err != nil {
 			return err
+		}
+		for i := range levels {
+			levels[i].Name = h.levelName(r, levels[i].Level)
 		}
 		slices.Reverse(levels)
 		d["LevelHistory"] = levels

@@ -24,6 +24,9 @@ func (h *handlers) sitrepsPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	for _, s := range list {
+		s.LevelName = h.levelName(r, s.Level)
+	}
 	d := crisisData(c, "/sitreps")
 	d["Sitreps"] = list
 	d["NextSitrep"] = h.due(r, c.NextSitrepAt, c.Status == "open")
