@@ -34,4 +34,6 @@ func (s *Service) Routes(srv *web.Server) {
 	h.messageAPIRoutes() // api_messages.go
 	h.mergeRoutes()      // pages_merge.go
 	h.mergeAPIRoutes()   // api_merge.go
+	h.emailRoutes()      // pages_email.go: a case from an e-mail
+	h.emailAPIRoutes()   // api_email.go
 }
