@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"html"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -22,9 +23,13 @@ var crisisPathRE = regexp.MustCompile(`^/en(/crises/\d+)$`)
 // changes its level, adds an organisation reading sitreps only and a
 // staff member, records a decision and an action, writes and publishes a
 // sitrep (mailed, exports reachable), and sends a call-out that its
-// recipient acknowledges on the public page reached from the e-mail. The
+// recipient acknowledges on the public page reached from the e-mail; then
+// sets the affected sectors, organisations and links, edits the crisis,
+// changes a participant's role and access, deletes a draft and reads the
+// timeline, each form with an error round where it validates. The
 // organisation reads the published sitrep but not the decision log;
-// another organisation reaches nothing; an anonymous visitor is sent to
+// nor do organisations (contributing or not) change the picture, the crisis
+// or the team; another organisation reaches nothing; an anonymous visitor is sent to
 // the login page, except on the acknowledgement page. On both databases.
 func TestCrisisPortal(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, db *store.DB) {
@@ -201,6 +206,158 @@ func TestCrisisPortal(t *testing.T) {
 			!strings.Contains(res.Header.Get("Location"), "/login") || res.StatusCode == 200 {
 			t.Errorf("anonymous POST = %d to %q", res.StatusCode, res.Header.Get("Location"))
 		}
+
+		// The situation picture's forms: the sectors, an affected
+		// organisation (added, refused twice, removed), a link.
+		res = m.PostForm(base+"/sectors", url.Values{"sectors": {"energy", "nonsense"}})
+		wantBody(t, "unknown sector", res, http.StatusUnprocessableEntity, T("err.crisis.sector", "sector", "nonsense"), `href="#sectors"`,
+			`value="energy" checked`)
+		wantRedirect(t, "sectors", m.PostForm(base+"/sectors", url.Values{"sectors": {"energy", "transport"}}), "/en"+base)
+		wantBody(t, "after the sectors", m.Get(base), 200, T("crisisui.flash.sectors"), "<li>"+T("nis2.sector.energy")+"</li>",
+			"<li>"+T("nis2.sector.transport")+"</li>", `value="transport" checked`)
+		res = m.PostForm(base+"/organisations", url.Values{"affected_org": {"0"}, "affected_note": {"kept note"}})
+		wantBody(t, "affected organisation without a name", res, http.StatusUnprocessableEntity, T("err.crisis.name_missing"),
+			`href="#affected_org"`, `value="kept note"`)
+		waterID := strconv.FormatInt(water.ID, 10)
+		wantRedirect(t, "affected organisation", m.PostForm(base+"/organisations", url.Values{"affected_org": {waterID},
+			"affected_note": {"pumps on backup power"}}), "/en"+base)
+		wantBody(t, "after the affected organisation", m.Get(base), 200, T("crisisui.flash.org_added"), "Water Works Example – pumps on backup power")
+		wantBody(t, "affected organisation twice", m.PostForm(base+"/organisations", url.Values{"affected_org": {waterID}}), http.StatusConflict,
+			T("err.crisis.org_exists"))
+		crisisID, _ := strconv.ParseInt(strings.TrimPrefix(base, "/crises/"), 10, 64)
+		var entry int64
+		if err := db.QueryRow(t.Context(), `SELECT id FROM crisis_orgs WHERE crisis_id = ? AND org_id = ?`, crisisID, water.ID).Scan(&entry); err != nil {
+			t.Fatal(err)
+		}
+		orgRemove := base + "/organisations/" + strconv.FormatInt(entry, 10) + "/remove"
+		wantRedirect(t, "remove the affected organisation", m.PostForm(orgRemove, nil), "/en"+base)
+		res = m.Get(base)
+		wantBody(t, "after the removal", res, 200, T("crisisui.flash.org_removed"), grid.Name)
+		lacks(t, "after the removal", res, "pumps on backup power")
+		if res := m.PostForm(orgRemove, nil); res.StatusCode != http.StatusNotFound {
+			t.Errorf("removing a removed organisation = %d", res.StatusCode)
+		}
+		res = m.PostForm(base+"/links", url.Values{"link_kind": {"incident"}, "link_target": {"nis2-2026-999"}})
+		wantBody(t, "unknown link", res, http.StatusUnprocessableEntity, T("err.crisis.link_unknown", "target", "NIS2-2026-999"), `href="#link_target"`,
+			`<option value="incident" selected>`)
+		createCasePage(t, m, url.Values{"title": {"Substation intrusion"}, "tlp": {"AMBER"}, "pap": {"AMBER"}})
+		wantRedirect(t, "link", m.PostForm(base+"/links", url.Values{"link_kind": {"case"}, "link_target": {"case-2026-000002"}}), "/en"+base)
+		wantBody(t, "after the link", m.Get(base), 200, T("crisisui.flash.link_added"), "CASE-2026-000002", "CASE-2026-000001")
+
+		// Editing the title, description and schedule.
+		wantBody(t, "edit page", m.Get(base+"/edit"), 200, `value="Grid outage"`, `value="60"`, T("crisisui.edit.submit"))
+		res = m.PostForm(base+"/edit", url.Values{"title": {" "}, "description": {"kept text"}, "sitrep_interval": {"often"}})
+		wantBody(t, "edit with errors", res, http.StatusUnprocessableEntity, T("err.crisis.title_missing"), T("err.crisis.interval"),
+			`href="#title"`, `href="#sitrep_interval"`, ">kept text</textarea>")
+		wantRedirect(t, "edit", m.PostForm(base+"/edit", url.Values{"title": {"Grid outage south"}, "description": {"Substations in the south"},
+			"sitrep_interval": {"120"}}), "/en"+base)
+		wantBody(t, "after the edit", m.Get(base), 200, T("crisisui.flash.edited"), "<h1>Grid outage south</h1>", "Substations in the south",
+			T("crisisui.view.interval", "minutes", 120))
+
+		// A participant's role and access: the last lead stays.
+		pidS := strconv.FormatInt(pid, 10)
+		res = m.PostForm(base+"/participants/"+pidS, url.Values{"role": {"boss"}})
+		wantBody(t, "unknown role", res, http.StatusUnprocessableEntity, T("err.crisis.role"), `href="#role-`+pidS+`"`)
+		wantRedirect(t, "role", m.PostForm(base+"/participants/"+pidS, url.Values{"role": {"observer"}}), "/en"+base+"/participants")
+		wantBody(t, "after the role", m.Get(base+"/participants"), 200, T("crisisui.flash.participant_changed"), `<option value="observer" selected>`)
+		var leadPid, gridPid int64
+		if err := db.QueryRow(t.Context(), `SELECT id FROM crisis_participants WHERE user_id = ?`, cm.ID).Scan(&leadPid); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRow(t.Context(), `SELECT id FROM crisis_participants WHERE org_id = ?`, grid.ID).Scan(&gridPid); err != nil {
+			t.Fatal(err)
+		}
+		wantBody(t, "the last lead", m.PostForm(base+"/participants/"+strconv.FormatInt(leadPid, 10), url.Values{"role": {"member"}}),
+			http.StatusConflict, T("err.crisis.last_lead"))
+		gridPath := base + "/participants/" + strconv.FormatInt(gridPid, 10)
+		wantBody(t, "unknown access", m.PostForm(gridPath, url.Values{"access": {"all"}}), http.StatusUnprocessableEntity, T("err.crisis.access"),
+			`href="#access-`+strconv.FormatInt(gridPid, 10)+`"`)
+		wantRedirect(t, "access", m.PostForm(gridPath, url.Values{"access": {"read"}}), "/en"+base+"/participants")
+		if res := o.Get(base + "/decisions"); res.StatusCode != 200 {
+			t.Errorf("organisation reading everything GET decisions = %d", res.StatusCode)
+		}
+		wantRedirect(t, "access back", m.PostForm(gridPath, url.Values{"access": {"sitreps"}}), "/en"+base+"/participants")
+
+		// Deleting a draft needs its confirmation; a published sitrep stays.
+		res = m.PostForm(base+"/sitreps/new", url.Values{"tlp": {"AMBER"}, "situation": {"Wrong draft"}})
+		draft := strings.TrimPrefix(res.Header.Get("Location"), "/en")
+		if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(draft, base+"/sitreps/") {
+			t.Fatalf("new draft = %d to %q", res.StatusCode, draft)
+		}
+		wantBody(t, "draft to delete", m.Get(draft), 200, `action="/en`+draft+`/delete"`, T("crisisui.sitrep.delete_confirm"))
+		wantBody(t, "delete unconfirmed", m.PostForm(draft+"/delete", nil), http.StatusUnprocessableEntity, T("err.crisisui.confirm_delete"),
+			`href="#confirm_delete"`, "Wrong draft")
+		wantRedirect(t, "delete", m.PostForm(draft+"/delete", url.Values{"confirm_delete": {"yes"}}), "/en"+base+"/sitreps")
+		wantBody(t, "after the deletion", m.Get(base+"/sitreps"), 200, T("crisisui.flash.sitrep_deleted"))
+		if res := m.Get(draft); res.StatusCode != http.StatusNotFound {
+			t.Errorf("deleted draft = %d", res.StatusCode)
+		}
+		if res := m.PostForm(sitrep+"/delete", url.Values{"confirm_delete": {"yes"}}); res.StatusCode != http.StatusConflict {
+			t.Errorf("deleting a published sitrep = %d", res.StatusCode)
+		}
+
+		// The timeline, newest first, with who did what.
+		res = m.Get(base + "/timeline")
+		wantBody(t, "timeline", res, 200, T("crisisui.timeline.title"), T("crisisui.event.declare"), T("crisisui.event.sitrep_delete"),
+			T("crisisui.event.sectors"), cm.Email, "energy, transport")
+		if b := html.UnescapeString(res.Body); strings.Index(b, T("crisisui.event.sitrep_delete")) > strings.Index(b, T("crisisui.event.declare")) {
+			t.Error("the timeline is not newest first")
+		}
+
+		// Who may not: an organisation contributing, one reading sitreps
+		// only (403), one taking no part (404).
+		telco := e.Org(t, "Telco Example", "entity")
+		noc := e.User(t, telco.ID, "noc@telco.example", "member")
+		wantRedirect(t, "add a contributing organisation", m.PostForm(base+"/participants", url.Values{"kind": {"organisation"},
+			"organisation_id": {strconv.FormatInt(telco.ID, 10)}, "org_party": {"affected_organisation"}, "org_access": {"contribute"}}),
+			"/en"+base+"/participants")
+		contrib := e.Login(t, noc.Email, webtest.Password(noc.Email))
+		res = contrib.Get(base)
+		wantBody(t, "contributor's view", res, 200, T("crisisui.view.sectors"))
+		lacks(t, "contributor's view", res, `action="/en`+base+`/sectors"`, `action="/en`+base+`/organisations"`, `action="/en`+base+`/links"`,
+			`href="/en`+base+`/edit"`)
+		wantBody(t, "contributor's timeline", contrib.Get(base+"/timeline"), 200, T("crisisui.event.declare"))
+		writes := map[string]url.Values{
+			base + "/sectors":       {"sectors": {"energy"}},
+			base + "/organisations": {"affected_org": {waterID}},
+			orgRemove:               nil,
+			base + "/links":         {"link_kind": {"case"}, "link_target": {"CASE-2026-000002"}},
+			base + "/edit":          {"title": {"Hijacked"}, "sitrep_interval": {"0"}},
+			gridPath:                {"access": {"contribute"}},
+		}
+		for p, form := range writes {
+			// Each client sends its own CSRF token: a copy of the form each.
+			if res := contrib.PostForm(p, maps.Clone(form)); res.StatusCode != http.StatusForbidden {
+				t.Errorf("contributing organisation POST %s = %d, want 403", p, res.StatusCode)
+			}
+			if res := o.PostForm(p, maps.Clone(form)); res.StatusCode != http.StatusForbidden {
+				t.Errorf("organisation reading sitreps POST %s = %d, want 403", p, res.StatusCode)
+			}
+			if res := w.PostForm(p, maps.Clone(form)); res.StatusCode != http.StatusNotFound {
+				t.Errorf("other organisation POST %s = %d, want 404", p, res.StatusCode)
+			}
+		}
+		for _, p := range []string{base + "/edit", base + "/timeline"} {
+			if res := o.Get(p); res.StatusCode != http.StatusForbidden {
+				t.Errorf("organisation reading sitreps GET %s = %d, want 403", p, res.StatusCode)
+			}
+		}
+		if res := contrib.Get(base + "/edit"); res.StatusCode != http.StatusForbidden {
+			t.Errorf("contributing organisation GET edit = %d, want 403", res.StatusCode)
+		}
+		if res := o.PostForm(sitrep+"/delete", url.Values{"confirm_delete": {"yes"}}); res.StatusCode != http.StatusNotFound && res.StatusCode != http.StatusForbidden {
+			t.Errorf("organisation reading sitreps POST delete = %d", res.StatusCode)
+		}
+		for _, p := range []string{base + "/edit", base + "/timeline"} {
+			if res := w.Get(p); res.StatusCode != http.StatusNotFound {
+				t.Errorf("other organisation GET %s = %d, want 404", p, res.StatusCode)
+			}
+			if res := anon.Get(p); res.StatusCode != http.StatusSeeOther || !strings.Contains(res.Header.Get("Location"), "/login") {
+				t.Errorf("anonymous GET %s = %d", p, res.StatusCode)
+			}
+		}
+		wantBody(t, "the picture unchanged", m.Get(base), 200, "<h1>Grid outage south</h1>", "<li>"+T("nis2.sector.transport")+"</li>")
+		pages = append(pages, base+"/edit", base+"/timeline")
 
 		// Stand down, then every page in every language.
 		wantRedirect(t, "stand down", m.PostForm(base+"/status", url.Values{"status": {"stood_down"}}), "/en"+base)

@@ -5,7 +5,8 @@ package crisis
 // caller does not take part in does not exist (404), a page beyond the
 // caller's access is refused (403) and its tab is not shown, and forms
 // the caller may not send are not shown. The list, the new crisis and the
-// situation picture are in pages_crisis.go; the team, decisions and
+// situation picture are in pages_crisis.go; the picture's forms, the edit
+// page and the timeline in pages_picture.go; the team, decisions and
 // actions in pages_team.go; the sitreps in pages_sitrep.go; the directory,
 // call-outs and the public acknowledgement page in pages_callout.go.
 
@@ -31,8 +32,16 @@ func (h *handlers) pageRoutes() {
 	s.Page("GET /crises/{id}", h.overview)
 	s.Page("POST /crises/{id}/level", h.levelPost)
 	s.Page("POST /crises/{id}/status", h.statusPost)
+	s.Page("GET /crises/{id}/edit", h.editForm)
+	s.Page("POST /crises/{id}/edit", h.editPost)
+	s.Page("POST /crises/{id}/sectors", h.sectorsPost)
+	s.Page("POST /crises/{id}/organisations", h.addOrgPost)
+	s.Page("POST /crises/{id}/organisations/{entry}/remove", h.removeOrgPost)
+	s.Page("POST /crises/{id}/links", h.addLinkPost)
+	s.Page("GET /crises/{id}/timeline", h.timelinePage)
 	s.Page("GET /crises/{id}/participants", h.participantsPage)
 	s.Page("POST /crises/{id}/participants", h.addParticipantPost)
+	s.Page("POST /crises/{id}/participants/{pid}", h.updateParticipantPost)
 	s.Page("POST /crises/{id}/participants/{pid}/remove", h.removeParticipantPost)
 	s.Page("GET /crises/{id}/decisions", h.decisionsPage)
 	s.Page("POST /crises/{id}/decisions", h.addDecisionPost)
@@ -45,6 +54,7 @@ func (h *handlers) pageRoutes() {
 	s.Page("GET /crises/{id}/sitreps/{sitrep}", h.sitrepPage)
 	s.Page("POST /crises/{id}/sitreps/{sitrep}", h.saveSitrepPost)
 	s.Page("POST /crises/{id}/sitreps/{sitrep}/publish", h.publishSitrepPost)
+	s.Page("POST /crises/{id}/sitreps/{sitrep}/delete", h.deleteSitrepPost)
 	s.Page("GET /crises/{id}/sitreps/{sitrep}/export", h.exportPage)
 	s.Page("GET /crises/{id}/callouts", h.calloutsPage)
 	s.Page("POST /crises/{id}/callouts", h.sendCalloutPost)
@@ -124,6 +134,7 @@ var crisisTabs = []struct {
 	{"crisisui.tab.actions", "/actions", AccessRead},
 	{"crisisui.tab.sitreps", "/sitreps", AccessSitreps},
 	{"crisisui.tab.callouts", "/callouts", AccessRead},
+	{"crisisui.tab.timeline", "/timeline", AccessRead},
 }
 
 // crisisData is what every page of one crisis gets: the crisis, its base

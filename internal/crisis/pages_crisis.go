@@ -103,6 +103,9 @@ func (h *handlers) overview(w http.ResponseWriter, r *http.Request) error {
 
 func (h *handlers) renderOverview(w http.ResponseWriter, r *http.Request, c *Crisis, form url.Values, ferr error, anchors map[string]string) error {
 	ctx := r.Context()
+	if form.Get("status") == "" {
+		form.Set("status", c.Status)
+	}
 	d := crisisData(c, "")
 	d["Levels"] = h.levels(r)
 	d["NextSitrep"] = h.due(r, c.NextSitrepAt, c.Status == "open")
@@ -119,6 +122,11 @@ func (h *handlers) renderOverview(w http.ResponseWriter, r *http.Request, c *Cri
 			return err
 		}
 		d["Picture"] = pic
+		if accessOf(c.Access) >= AccessManage {
+			if err := h.pictureForms(r, d, pic, form); err != nil {
+				return err
+			}
+		}
 		acts, err := h.svc.Actions(ctx, c.ID, false)
 		if err != nil {
 			return err

@@ -9,11 +9,12 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/belfry-cert/belfry/internal/errs"
 	"github.com/belfry-cert/belfry/internal/web"
 )
 
 var sitrepFields = map[string]string{"tlp": "tlp", "situation": "situation", "impact": "impact", "actions": "actions",
-	"decisions": "decisions", "next_update_at": "next_update"}
+	"decisions": "decisions", "next_update_at": "next_update", "confirm_delete": "confirm_delete"}
 
 func (h *handlers) sitrepsPage(w http.ResponseWriter, r *http.Request) error {
 	c, err := h.load(r)
@@ -176,6 +177,33 @@ func (h *handlers) publishSitrepPost(w http.ResponseWriter, r *http.Request) err
 		return h.renderSitrepForm(w, r, c, s, form, err)
 	}
 	return h.done(w, r, "crisisui.flash.sitrep_published", fmt.Sprintf("%s/sitreps/%d", crisisBase(c.ID), s.ID))
+}
+
+// deleteSitrepPost deletes a draft once its confirmation box is ticked;
+// contributors may, as they may write drafts.
+func (h *handlers) deleteSitrepPost(w http.ResponseWriter, r *http.Request) error {
+	c, s, err := h.loadSitrep(r)
+	if err != nil {
+		return err
+	}
+	if accessOf(c.Access) < AccessContribute {
+		return forbidden()
+	}
+	if s.Status != "draft" {
+		return errs.E(errs.Conflict, "err.crisis.sitrep_published")
+	}
+	if r.PostForm.Get("confirm_delete") != "yes" {
+		err = errs.Field("confirm_delete", "err.crisisui.confirm_delete", nil)
+	} else {
+		err = h.svc.DeleteSitrep(r.Context(), c.ID, s.ID)
+	}
+	if err != nil {
+		form := url.Values{"tlp": {s.TLP}, "situation": {s.Situation}, "impact": {s.Impact}, "actions": {s.Actions}, "decisions": {s.Decisions},
+			"distribute": {"yes"}}
+		h.setTime(form, "next_update", s.NextUpdateAt)
+		return h.renderSitrepForm(w, r, c, s, form, err)
+	}
+	return h.done(w, r, "crisisui.flash.sitrep_deleted", crisisBase(c.ID)+"/sitreps")
 }
 
 // exportPage answers the sitrep's standalone HTML page or its Markdown,

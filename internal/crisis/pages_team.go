@@ -25,10 +25,10 @@ func (h *handlers) participantsPage(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	return h.renderParticipants(w, r, c, url.Values{"role": {"member"}, "org_access": {"sitreps"}, "person_access": {"sitreps"},
-		"org_party": {"affected_organisation"}, "person_party": {"other"}}, nil, "")
+		"org_party": {"affected_organisation"}, "person_party": {"other"}}, nil, nil)
 }
 
-func (h *handlers) renderParticipants(w http.ResponseWriter, r *http.Request, c *Crisis, form url.Values, ferr error, kind string) error {
+func (h *handlers) renderParticipants(w http.ResponseWriter, r *http.Request, c *Crisis, form url.Values, ferr error, anchors map[string]string) error {
 	ps, err := h.svc.Participants(r.Context(), c.ID)
 	if err != nil {
 		return err
@@ -45,7 +45,7 @@ func (h *handlers) renderParticipants(w http.ResponseWriter, r *http.Request, c 
 		}
 	}
 	p := &web.Page{Title: crisisTitle(h.t(r, "crisisui.participants.title", nil), c), Form: form, Data: d}
-	return h.render(w, r, "crisis_participants", p, ferr, participantFields[kind])
+	return h.render(w, r, "crisis_participants", p, ferr, anchors)
 }
 
 func (h *handlers) addParticipantPost(w http.ResponseWriter, r *http.Request) error {
@@ -71,11 +71,11 @@ func (h *handlers) addParticipantPost(w http.ResponseWriter, r *http.Request) er
 		v.Check(strings.TrimSpace(in.Name) != "", "name", "err.crisis.name_missing")
 		v.Check(strings.TrimSpace(in.Email) != "", "email", "err.crisis.email")
 		if err := v.Err(); err != nil {
-			return h.renderParticipants(w, r, c, f, err, kind)
+			return h.renderParticipants(w, r, c, f, err, participantFields[kind])
 		}
 	}
 	if _, err := h.svc.AddParticipant(r.Context(), c.ID, in); err != nil {
-		return h.renderParticipants(w, r, c, f, err, kind)
+		return h.renderParticipants(w, r, c, f, err, participantFields[kind])
 	}
 	return h.done(w, r, "crisisui.flash.participant_added", crisisBase(c.ID)+"/participants")
 }
@@ -90,9 +90,38 @@ func (h *handlers) removeParticipantPost(w http.ResponseWriter, r *http.Request)
 		return err
 	}
 	if err := h.svc.RemoveParticipant(r.Context(), c.ID, pid); err != nil {
-		return h.renderParticipants(w, r, c, url.Values{}, err, "")
+		return h.renderParticipants(w, r, c, url.Values{}, err, nil)
 	}
 	return h.done(w, r, "crisisui.flash.participant_removed", crisisBase(c.ID)+"/participants")
+}
+
+// updateParticipantPost changes the role of a member of the team or the
+// access of an external participant: the small form of its row sends
+// the one it has.
+func (h *handlers) updateParticipantPost(w http.ResponseWriter, r *http.Request) error {
+	c, err := h.loadWith(r, AccessManage)
+	if err != nil {
+		return err
+	}
+	pid, err := web.PathID(r, "pid")
+	if err != nil {
+		return err
+	}
+	f := r.PostForm
+	var in ParticipantChange
+	if _, ok := f["role"]; ok {
+		role := f.Get("role")
+		in.Role = &role
+	}
+	if _, ok := f["access"]; ok {
+		access := f.Get("access")
+		in.Access = &access
+	}
+	if _, err := h.svc.UpdateParticipant(r.Context(), c.ID, pid, in); err != nil {
+		anchors := map[string]string{"role": "role-" + itoa(pid), "access": "access-" + itoa(pid)}
+		return h.renderParticipants(w, r, c, url.Values{}, err, anchors)
+	}
+	return h.done(w, r, "crisisui.flash.participant_changed", crisisBase(c.ID)+"/participants")
 }
 
 // ---- decisions ----

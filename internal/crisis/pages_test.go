@@ -140,6 +140,12 @@ func TestCrisisPagesStructure(t *testing.T) {
 		if _, err := f.svc.AddDecision(lead, c.ID, DecisionInput{Decision: "Isolate the substations", Basis: "CERT advice"}); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := f.svc.SetSectors(lead, c.ID, []string{"energy"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.AddOrg(lead, c.ID, AffectedOrgInput{Name: "Substation operator", Note: "three sites"}); err != nil {
+			t.Fatal(err)
+		}
 		due := f.now.Add(-30 * time.Minute)
 		if _, err := f.svc.SaveAction(lead, c.ID, 0, ActionInput{Title: str("Call the DSO"), DueAt: &due}); err != nil {
 			t.Fatal(err)
@@ -167,7 +173,7 @@ func TestCrisisPagesStructure(t *testing.T) {
 		pages := []string{"/crises", "/crises/new", "/crises/new?case=CASE-2026-000001", "/crises/directory", "/crises/directory?q=grid&sector=energy",
 			base, base + "/participants", base + "/decisions", base + "/actions", base + "/sitreps", base + "/sitreps/new",
 			fmt.Sprintf("%s/sitreps/%d", base, pub.ID), fmt.Sprintf("%s/sitreps/%d", base, draft.ID),
-			base + "/callouts", base + "/callouts?q=grid", fmt.Sprintf("%s/callouts/%d", base, co.ID)}
+			base + "/callouts", base + "/callouts?q=grid", fmt.Sprintf("%s/callouts/%d", base, co.ID), base + "/edit", base + "/timeline"}
 		cat := i18n.MustLoad()
 		for _, l := range i18n.Locales {
 			for _, p := range pages {
@@ -191,10 +197,45 @@ func TestCrisisPagesStructure(t *testing.T) {
 			_, body := get(t, hd, "lead", "/"+l+base)
 			for _, s := range []string{cat.T(l, "crisisui.level_n", map[string]any{"number": 1, "name": cat.T(l, "crisis.level.entity", nil)}),
 				cat.T(l, "crisisui.due.overdue_by", map[string]any{"time": cat.T(l, "time.dur_short.hour", map[string]any{"n": "1"})}),
-				"Call the DSO", "Isolate the substations", `action="/` + l + base + `/level"`} {
+				"Call the DSO", "Isolate the substations", `action="/` + l + base + `/level"`,
+				// The picture's forms: the sectors in a fieldset, the
+				// affected organisations, the links, the edit page.
+				`action="/` + l + base + `/sectors"`, "<legend class=\"legend-small\">" + cat.T(l, "crisisui.view.sectors_legend", nil) + "</legend>",
+				`name="sectors" type="checkbox" value="energy" checked`, `name="sectors" type="checkbox" value="transport">`,
+				`action="/` + l + base + `/organisations"`, `name="affected_org"`, `name="affected_note"`, "Substation operator – three sites",
+				cat.T(l, "crisisui.view.org_remove", map[string]any{"name": "Substation operator"}),
+				`action="/` + l + base + `/links"`, `name="link_target"`, `href="/` + l + base + `/edit"`} {
 				if !strings.Contains(body, s) {
 					t.Errorf("%s overview lacks %q", l, s)
 				}
+			}
+			// The edit page holds the crisis's values; the timeline lists
+			// the events newest first with their actor; the participants
+			// page has a form per row; the draft can be deleted.
+			_, body = get(t, hd, "lead", "/"+l+base+"/edit")
+			for _, s := range []string{`action="/` + l + base + `/edit"`, `value="Grid blackout"`, `name="sitrep_interval" type="text" value="60"`} {
+				if !strings.Contains(body, s) {
+					t.Errorf("%s edit page lacks %q", l, s)
+				}
+			}
+			_, body = get(t, hd, "lead", "/"+l+base+"/timeline")
+			callout, declared := strings.Index(body, cat.T(l, "crisisui.event.callout", nil)), strings.Index(body, cat.T(l, "crisisui.event.declare", nil))
+			if callout < 0 || declared < callout || !strings.Contains(body, f.lead.Email) || !strings.Contains(body, `aria-current="page">`+cat.T(l, "crisisui.tab.timeline", nil)) {
+				t.Errorf("%s timeline: call-out at %d, declaration at %d, or actor or tab missing", l, callout, declared)
+			}
+			_, body = get(t, hd, "lead", "/"+l+base+"/participants")
+			for _, s := range []string{fmt.Sprintf(`action="/%s%s/participants/%d"`, l, base, ps[0].ID), `name="role"`, `name="access"`,
+				cat.T(l, "crisisui.participants.change_col", nil)} {
+				if !strings.Contains(body, s) {
+					t.Errorf("%s participants page lacks %q", l, s)
+				}
+			}
+			_, body = get(t, hd, "lead", fmt.Sprintf("/%s%s/sitreps/%d", l, base, draft.ID))
+			if !strings.Contains(body, fmt.Sprintf(`action="/%s%s/sitreps/%d/delete"`, l, base, draft.ID)) || !strings.Contains(body, `name="confirm_delete" type="checkbox"`) {
+				t.Errorf("%s draft lacks the delete form", l)
+			}
+			if _, body = get(t, hd, "lead", fmt.Sprintf("/%s%s/sitreps/%d", l, base, pub.ID)); strings.Contains(body, "/delete\"") {
+				t.Errorf("%s published sitrep offers deletion", l)
 			}
 		}
 		// An organisation contributing: every page of the crisis, no
@@ -208,7 +249,8 @@ func TestCrisisPagesStructure(t *testing.T) {
 				continue
 			}
 			checkHTML(t, "memB "+p, body)
-			for _, s := range []string{"/level\"", "/participants\" novalidate", "/publish\"", "/callouts\" novalidate", "/status\""} {
+			for _, s := range []string{"/level\"", "/participants\" novalidate", "/publish\"", "/callouts\" novalidate", "/status\"",
+				"/sectors\"", "/organisations\"", "/remove\"", "/links\"", "/edit\"", fmt.Sprintf("/participants/%d\"", ps[0].ID)} {
 				if strings.Contains(body, s) {
 					t.Errorf("memB %s shows a form for %s", p, s)
 				}
@@ -217,11 +259,22 @@ func TestCrisisPagesStructure(t *testing.T) {
 		if _, body := get(t, hd, "memB", "/en"+base+"/decisions"); !strings.Contains(body, `action="/en`+base+`/decisions"`) {
 			t.Error("a contributing organisation has no decision form")
 		}
+		if _, body := get(t, hd, "memB", fmt.Sprintf("/en%s/sitreps/%d", base, draft.ID)); !strings.Contains(body, "/delete\"") {
+			t.Error("a contributing organisation cannot delete a draft")
+		}
+		if code, _ := get(t, hd, "memB", "/en"+base+"/edit"); code != http.StatusForbidden {
+			t.Errorf("memB edit page = %d, want 403", code)
+		}
+		if code, body := get(t, hd, "memB", "/en"+base+"/timeline"); code != 200 {
+			t.Errorf("memB timeline = %d", code)
+		} else {
+			checkHTML(t, "memB timeline", body)
+		}
 		pubPath, draftPath := fmt.Sprintf("%s/sitreps/%d", base, pub.ID), fmt.Sprintf("%s/sitreps/%d", base, draft.ID)
 		for p, want := range map[string]int{
 			base: 200, base + "/sitreps": 200, pubPath: 200, pubPath + "/export?format=md": 200,
 			draftPath: 404, base + "/decisions": 403, base + "/actions": 403, base + "/participants": 403, base + "/callouts": 403,
-			base + "/sitreps/new": 403, "/crises/new": 404, "/crises/directory": 404,
+			base + "/sitreps/new": 403, "/crises/new": 404, "/crises/directory": 404, base + "/edit": 403, base + "/timeline": 403,
 		} {
 			code, body := get(t, hd, "memA", "/en"+p)
 			if code != want {
