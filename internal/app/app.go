@@ -164,6 +164,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB) (*App,
 	a.Cases = cases.NewService(db, log, a.Reports)
 	a.Cases.SetCatalog(cat)
 	a.Cases.SetMessageMail(a.Notify, baseURL)
+	if err := a.Cases.SetAttachmentKey(dataKey); err != nil {
+		return nil, err
+	}
 	a.Crises = crisis.NewService(db, log)
 	a.Crises.SetMail(a.Notify, cat, baseURL)
 	a.Voluntary = voluntary.NewService(db, log)

@@ -174,6 +174,10 @@ func TestTenantIsolation(t *testing.T) {
 		if _, err := e.App.Cases.AddNote(asAnalyst, aCase.ID, "Victim case note", ""); err != nil {
 			t.Fatal(err)
 		}
+		aAtt2, err := e.App.Cases.AddAttachment(asAnalyst, aCase.ID, "victim-case-file-5c1e.txt", []byte("Victim case file text\n"), "")
+		if err != nil {
+			t.Fatal(err)
+		}
 		aTasks, err := e.App.Cases.Tasks(asAnalyst, aCase.ID)
 		if err != nil || len(aTasks) == 0 {
 			t.Fatalf("victim case tasks: %v", err)
@@ -213,7 +217,7 @@ func TestTenantIsolation(t *testing.T) {
 						"sitrep": strconv.FormatInt(aSitrep.ID, 10), "callout": strconv.FormatInt(aCallout.ID, 10)}
 				case strings.Contains(pattern, "/cases/{id}"), strings.Contains(pattern, "/our-cases/{id}"):
 					return map[string]string{"id": strconv.FormatInt(aCase.ID, 10), "obs": strconv.FormatInt(aObs.ID, 10),
-						"task": strconv.FormatInt(aTasks[0].ID, 10), "ref": aCase.Ref}
+						"task": strconv.FormatInt(aTasks[0].ID, 10), "ref": aCase.Ref, "att": strconv.FormatInt(aAtt2.ID, 10)}
 				case strings.Contains(pattern, "/cases/by-ref/{ref}"):
 					return map[string]string{"ref": aCase.Ref}
 				case strings.Contains(pattern, "/advisories/manage/{id}"), strings.Contains(pattern, "/api/v1/advisories/{id}"):
@@ -279,7 +283,7 @@ func TestTenantIsolation(t *testing.T) {
 				"Victim internal triage note", "Victim voluntary phishing wave", "victim-reporter@mail.example", volRec.SHA256, aAtt.Name, aAtt.SHA256, "Victim-only attachment text",
 				"victim-ew@victim.example", "Victim EW honeypot reason", "victim-ew-host.example", aTickets[0].Ref, feedMarker, "Victim mapping column",
 				"Victim AMBER advisory title", "Victimvendor", "Victim draft advisory", aAdvVersion.SHA256,
-				caseTitle, "Victim case message text", "victim-observable.example", "Victim case note",
+				caseTitle, "Victim case message text", "victim-case-file-5c1e.txt", "Victim case file text", aAtt2.SHA256, "victim-observable.example", "Victim case note",
 				"Victim crisis title", "Victim crisis decision", "Victim basis", "Victim sitrep situation", "Victim call-out"},
 		})
 	})

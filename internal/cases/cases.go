@@ -62,6 +62,8 @@ type Service struct {
 	cat     *i18n.Catalog
 	// msgMail mirrors messages to organisations by e-mail (messages.go).
 	msgMail *messageMail
+	// att encrypts attachments at rest (attachments.go).
+	att *attCipher
 }
 
 // SetCatalog gives the service the messages that template tasks' titles

@@ -92,6 +92,7 @@ var caseTabs = []struct{ Key, Suffix string }{
 	{"casesui.tab.overview", ""},
 	{"casesui.tab.tasks", "/tasks"},
 	{"casesui.tab.observables", "/observables"},
+	{"caseatt.tab", "/attachments"},
 	{"casesui.tab.timeline", "/timeline"},
 	{"casesui.tab.messages", "/messages"},
 	{"casesui.tab.merge", "/merge"},

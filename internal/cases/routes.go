@@ -36,4 +36,6 @@ func (s *Service) Routes(srv *web.Server) {
 	h.mergeAPIRoutes()   // api_merge.go
 	h.emailRoutes()      // pages_email.go: a case from an e-mail
 	h.emailAPIRoutes()   // api_email.go
+	h.attachmentRoutes()
+	h.attachmentAPIRoutes()
 }
