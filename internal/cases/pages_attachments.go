@@ -156,16 +156,7 @@ func (h *handlers) download(w http.ResponseWriter, r *http.Request, caseID int64
 	if err != nil {
 		return err
 	}
-	hd := w.Header()
-	hd.Set("Content-Type", "application/octet-stream")
-	hd.Set("Content-Disposition", reporting.AttachmentDisposition(a.Name))
-	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("Content-Security-Policy", "sandbox; default-src 'none'")
-	hd.Set("Cache-Control", "private, no-store")
-	hd.Set("Content-Length", strconv.Itoa(len(b)))
-	w.WriteHeader(http.StatusOK)
-	_, err = w.Write(b)
-	return err
+	return web.WriteFile(w, a.Name, b)
 }
 
 func (h *handlers) removeAttachmentPost(w http.ResponseWriter, r *http.Request) error {

@@ -20,10 +20,6 @@ func DetectAttachmentType(name string, b []byte) (media, code string) { return d
 // AttachmentSizeText writes a size limit for messages: "20 MB".
 func AttachmentSizeText(n int64) string { return sizeText(n) }
 
-// AttachmentDisposition is the Content-Disposition of a download: as an
-// attachment, an ASCII fallback name and the exact name (RFC 5987).
-func AttachmentDisposition(name string) string { return contentDisposition(name) }
-
 // ReadAttachment reads an uploaded file of at most max bytes; a larger
 // one is refused (TooLargeError) without reading the rest.
 func ReadAttachment(rd io.Reader, name string, max int64) ([]byte, error) {
