@@ -344,9 +344,6 @@ func (h *handlers) apiTasks(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := h.svc.Get(r.Context(), id); err != nil {
-		return err
-	}
 	ts, err := h.svc.Tasks(r.Context(), id)
 	if err != nil {
 		return err
@@ -429,9 +426,6 @@ func (h *handlers) apiObservables(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if _, err := h.svc.Get(r.Context(), id); err != nil {
-		return err
-	}
 	os, err := h.svc.Observables(r.Context(), id)
 	if err != nil {
 		return err
@@ -497,9 +491,6 @@ func (h *handlers) apiSimilar(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	// The observable must be one of this case's.
-	if _, err := h.svc.Get(r.Context(), id); err != nil {
-		return err
-	}
 	os, err := h.svc.Observables(r.Context(), id)
 	if err != nil {
 		return err
@@ -526,9 +517,6 @@ func apiEventOf(e *Event) apiEvent { return apiEvent{Event: e, HTML: string(e.HT
 func (h *handlers) apiTimeline(w http.ResponseWriter, r *http.Request) error {
 	id, err := apiCaseID(r)
 	if err != nil {
-		return err
-	}
-	if _, err := h.svc.Get(r.Context(), id); err != nil {
 		return err
 	}
 	tl, err := h.svc.Timeline(r.Context(), id)

@@ -251,13 +251,7 @@ func scanAttachment(row interface{ Scan(...any) error }, extra ...any) (*Attachm
 
 // Attachments lists a case's files, oldest first, without their bytes.
 func (s *Service) Attachments(ctx context.Context, caseID int64) ([]*Attachment, error) {
-	if !CanRead(auth.From(ctx)) {
-		return nil, notFound()
-	}
-	var one int
-	if err := s.db.QueryRow(ctx, `SELECT 1 FROM cases WHERE id = ?`, caseID).Scan(&one); errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound()
-	} else if err != nil {
+	if err := s.readable(ctx, caseID); err != nil {
 		return nil, err
 	}
 	rows, err := s.db.Query(ctx, selectAttachment+` WHERE a.case_id = ? ORDER BY a.id`, caseID)

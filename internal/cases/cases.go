@@ -199,6 +199,21 @@ func (s *Service) get(ctx context.Context, q store.Querier, id int64) (*Case, er
 	return c, rows.Err()
 }
 
+// readable checks that the reader of ctx reads cases and that case id
+// exists: the lists of a case's parts answer NotFound for a case that
+// does not, like the case itself.
+func (s *Service) readable(ctx context.Context, id int64) error {
+	if !CanRead(auth.From(ctx)) {
+		return notFound()
+	}
+	var one int
+	err := s.db.QueryRow(ctx, `SELECT 1 FROM cases WHERE id = ?`, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound()
+	}
+	return err
+}
+
 // Get returns a case.
 func (s *Service) Get(ctx context.Context, id int64) (*Case, error) {
 	if !CanRead(auth.From(ctx)) {

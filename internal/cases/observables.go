@@ -219,8 +219,8 @@ func (s *Service) RemoveObservable(ctx context.Context, caseID, obsID int64) err
 // Observables lists the observables of a case with how many other cases
 // have each.
 func (s *Service) Observables(ctx context.Context, caseID int64) ([]*Observable, error) {
-	if !CanRead(auth.From(ctx)) {
-		return nil, notFound()
+	if err := s.readable(ctx, caseID); err != nil {
+		return nil, err
 	}
 	return s.observables(ctx, ``, caseID)
 }

@@ -73,8 +73,8 @@ func scanTask(row interface{ Scan(...any) error }) (*Task, error) {
 
 // Tasks lists the tasks of a case, in the order they were added.
 func (s *Service) Tasks(ctx context.Context, caseID int64) ([]*Task, error) {
-	if !CanRead(auth.From(ctx)) {
-		return nil, notFound()
+	if err := s.readable(ctx, caseID); err != nil {
+		return nil, err
 	}
 	return s.queryTasks(ctx, ` WHERE t.case_id = ? ORDER BY t.id`, caseID)
 }

@@ -100,8 +100,8 @@ func containsTLP(t string) bool {
 
 // Timeline lists a case's notes and changes, newest first.
 func (s *Service) Timeline(ctx context.Context, caseID int64) ([]*Event, error) {
-	if !CanRead(auth.From(ctx)) {
-		return nil, notFound()
+	if err := s.readable(ctx, caseID); err != nil {
+		return nil, err
 	}
 	rows, err := s.db.Query(ctx, `SELECT id, at, actor_label, kind, tlp, body FROM case_events WHERE case_id = ? ORDER BY id DESC`, caseID)
 	if err != nil {
