@@ -68,25 +68,7 @@ func TestBrowserAdvisory(t *testing.T) {
 	b := newBrowser(t, exe, e.Srv.URL, 150*time.Second)
 	b.do(t, "viewport 1280", chromedp.EmulateViewport(1280, 900))
 
-	// step runs a subtest; after one stops with Fatal, the later steps of
-	// the same language, which build on its state, are skipped. The other
-	// language starts afresh.
-	broken := map[string]string{}
-	step := func(lang, name string, f func(t *testing.T)) {
-		t.Run(name+" "+lang, func(t *testing.T) {
-			if broken[lang] != "" {
-				t.Skipf("skipped: step %q stopped", broken[lang])
-			}
-			done := false
-			defer func() {
-				if !done {
-					broken[lang] = name
-				}
-			}()
-			f(t)
-			done = true
-		})
-	}
+	step, broken := journeySteps(t)
 
 	// check is what every page of the journey gets.
 	check := func(t *testing.T, l string) {

@@ -11,12 +11,10 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/belfry-cert/belfry/internal/auth"
 	"github.com/belfry-cert/belfry/internal/cases"
 	"github.com/belfry-cert/belfry/internal/crisis"
 	"github.com/belfry-cert/belfry/internal/dbtest"
 	"github.com/belfry-cert/belfry/internal/identity"
-	"github.com/belfry-cert/belfry/internal/reporting"
 	"github.com/belfry-cert/belfry/internal/webtest"
 )
 
@@ -94,43 +92,14 @@ func TestBrowserCaseToCrisis(t *testing.T) {
 		org := e.Org(t, j.org, "entity")
 		mem := e.User(t, org.ID, j.member, "member")
 		j.orgID = org.ID
-		// The early warning, filed as internal/demo/reporting.go files it.
-		as := auth.With(t.Context(), &auth.Principal{UserID: mem.ID, OrgID: org.ID, OrgKind: "entity", Email: mem.Email, Name: mem.Name, Roles: mem.Roles})
-		inc, err := e.App.Reports.CreateIncident(as, reporting.IncidentInput{Title: j.title, AwareAt: time.Now().Add(-3 * time.Hour)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := e.App.Reports.Submit(as, inc.ID, reporting.EarlyWarning, reporting.Content{IncidentStatus: "ongoing",
-			Summary: "Control centre encrypted; operations on manual control.", SuspectedMalicious: "yes", CrossBorder: "no", TLP: "amber",
-			Notifier: &reporting.Person{Name: mem.Name, Email: mem.Email, Phone: "+32 3 200 00 00"}},
-			reporting.SubmitOptions{IdempotencyKey: "browser-issue6-" + j.member}); err != nil {
-			t.Fatal(err)
-		}
-		j.incidentRef = inc.Ref
+		j.incidentRef = fileEarlyWarning(t, e, mem, j.title, "Control centre encrypted; operations on manual control.", "browser-issue6-"+j.member)
 	}
 
 	shots := t.TempDir()
 	b := newBrowser(t, exe, e.Srv.URL, 300*time.Second)
 	b.do(t, "viewport 1280", chromedp.EmulateViewport(1280, 900))
 
-	// step runs a subtest; after one stops with Fatal, the later steps of
-	// the same language, which build on its state, are skipped.
-	broken := map[string]string{}
-	step := func(lang, name string, f func(t *testing.T)) {
-		t.Run(name+" "+lang, func(t *testing.T) {
-			if broken[lang] != "" {
-				t.Skipf("skipped: step %q stopped", broken[lang])
-			}
-			done := false
-			defer func() {
-				if !done {
-					broken[lang] = name
-				}
-			}()
-			f(t)
-			done = true
-		})
-	}
+	step, broken := journeySteps(t)
 	check := func(t *testing.T, l string) {
 		t.Helper()
 		regCheckPage(t, b, l)

@@ -55,25 +55,7 @@ func TestBrowserReporting(t *testing.T) {
 	b := newBrowser(t, exe, e.Srv.URL, 90*time.Second)
 	b.do(t, "viewport 1280", chromedp.EmulateViewport(1280, 900))
 
-	// step runs a subtest; after one stops with Fatal, the later steps of
-	// the same language, which build on its state, are skipped. The other
-	// languages start afresh.
-	broken := map[string]string{}
-	step := func(lang, name string, f func(t *testing.T)) {
-		t.Run(name+" "+lang, func(t *testing.T) {
-			if broken[lang] != "" {
-				t.Skipf("skipped: step %q stopped", broken[lang])
-			}
-			done := false
-			defer func() {
-				if !done {
-					broken[lang] = name
-				}
-			}()
-			f(t)
-			done = true
-		})
-	}
+	step, broken := journeySteps(t)
 
 	incidentRE := regexp.MustCompile(`^/[a-z]{2}/incidents/(\d+)$`)
 	receiptRE := regexp.MustCompile(`^/[a-z]{2}/incidents/\d+/receipts/(INC-[A-Z0-9-]+)$`)

@@ -19,7 +19,10 @@ import (
 	"github.com/chromedp/chromedp/kb"
 	"github.com/pquerna/otp/totp"
 
+	"github.com/belfry-cert/belfry/internal/auth"
 	"github.com/belfry-cert/belfry/internal/dbtest"
+	"github.com/belfry-cert/belfry/internal/identity"
+	"github.com/belfry-cert/belfry/internal/reporting"
 	"github.com/belfry-cert/belfry/internal/webtest"
 )
 
@@ -591,4 +594,47 @@ func (b *browser) checkSkipLink(t *testing.T) {
 	if f := b.focused(t); f != "main#main" {
 		t.Errorf("%s: after following the skip link focus is on %s, want main#main", p, f)
 	}
+}
+
+// journeySteps returns the runner of a browser journey's steps: each runs
+// as a subtest, and after one stops with Fatal the later steps of the
+// same language, which build on its state, are skipped; the other
+// languages start afresh. broken names the step that stopped a language,
+// or "".
+func journeySteps(t *testing.T) (step func(lang, name string, f func(t *testing.T)), broken map[string]string) {
+	broken = map[string]string{}
+	return func(lang, name string, f func(t *testing.T)) {
+		t.Run(name+" "+lang, func(t *testing.T) {
+			if broken[lang] != "" {
+				t.Skipf("skipped: step %q stopped", broken[lang])
+			}
+			done := false
+			defer func() {
+				if !done {
+					broken[lang] = name
+				}
+			}()
+			f(t)
+			done = true
+		})
+	}, broken
+}
+
+// fileEarlyWarning has member mem file an incident with its early warning,
+// as internal/demo/reporting.go does, and returns the incident's
+// reference: the start of the case journeys.
+func fileEarlyWarning(t *testing.T, e *webtest.Env, mem *identity.User, title, summary, key string) string {
+	t.Helper()
+	as := auth.With(t.Context(), &auth.Principal{UserID: mem.ID, OrgID: mem.OrgID, OrgKind: "entity", Email: mem.Email, Name: mem.Name, Roles: mem.Roles})
+	inc, err := e.App.Reports.CreateIncident(as, reporting.IncidentInput{Title: title, AwareAt: time.Now().Add(-3 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.App.Reports.Submit(as, inc.ID, reporting.EarlyWarning, reporting.Content{IncidentStatus: "ongoing",
+		Summary: summary, SuspectedMalicious: "yes", CrossBorder: "no", TLP: "amber",
+		Notifier: &reporting.Person{Name: mem.Name, Email: mem.Email, Phone: "+32 3 200 00 00"}},
+		reporting.SubmitOptions{IdempotencyKey: key}); err != nil {
+		t.Fatal(err)
+	}
+	return inc.Ref
 }
